@@ -1,0 +1,153 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { UserError } from './errors.js';
+
+/**
+ * Every environment variable the program reads, parsed once. Defaults are chosen so that a fresh
+ * checkout works with nothing set: the live Socrata API, the embedded PostgreSQL, a local Redis.
+ */
+
+const urlWithScheme = (schemes: string[], what: string) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return schemes.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected ${what} (${schemes.map((s) => `${s}//`).join(' or ')}…)` },
+  );
+
+const integer = (min: number, max: number, what: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `expected ${what}: a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, {
+      message: `expected ${what}: a whole number from ${min} to ${max}`,
+    });
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const cronExpression = z.string().regex(/^\s*(\S+\s+){4,5}\S+\s*$/, {
+  message: 'expected a cron expression of 5 or 6 fields, e.g. "20 * * * *"',
+});
+
+export const envSchema = z.object({
+  DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:'], 'a PostgreSQL URL').optional(),
+  REDIS_URL: urlWithScheme(['redis:', 'rediss:'], 'a Redis URL').default('redis://127.0.0.1:6379'),
+  SOCRATA_BASE_URL: urlWithScheme(['http:', 'https:'], 'an http(s) URL').default(
+    'https://data.cambridgema.gov',
+  ),
+  SOCRATA_DATASET: z
+    .string()
+    .regex(/^[a-z0-9]{4}-[a-z0-9]{4}$/, { message: 'expected a Socrata dataset id like 3gki-wyrb' })
+    .default('3gki-wyrb'),
+  SOCRATA_APP_TOKEN: z.string().min(1).optional(),
+  SOCRATA_PAGE_SIZE: integer(1, 50_000, 'rows per page').default(50_000),
+  SOCRATA_TIMEOUT_MS: integer(1_000, 600_000, 'milliseconds').default(60_000),
+  SOCRATA_MAX_ATTEMPTS: integer(1, 20, 'attempts per request').default(6),
+  SYNC_CRON: cronExpression.default('20 * * * *'),
+  SYNC_LOOKBACK_HOURS: integer(0, 24 * 365, 'hours').default(72),
+  REJECT_THRESHOLD: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'expected a share from 0 to 1, e.g. 0.05' })
+    .transform(Number)
+    .default(0.05),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[^\s:]+$/, { message: 'expected a prefix without spaces or ":", e.g. {cpd}' })
+    .default('{cpd}'),
+  WORKER_CONCURRENCY: integer(1, 64, 'jobs per queue').default(2),
+  SHUTDOWN_GRACE_MS: integer(0, 600_000, 'milliseconds').default(30_000),
+  HOST: z.string().min(1).optional(),
+  PORT: integer(1, 65_535, 'a TCP port').default(3000),
+  ADMIN_TOKEN: z
+    .string()
+    .min(16, { message: 'expected at least 16 characters (try: openssl rand -hex 24)' })
+    .optional(),
+  BULL_BOARD_READONLY: booleanFlag.default(false),
+  METABASE_URL: urlWithScheme(['http:', 'https:'], 'an http(s) URL').optional(),
+  METABASE_ADMIN_EMAIL: z.email({ message: 'expected an email address' }).optional(),
+  METABASE_ADMIN_PASSWORD: z
+    .string()
+    .min(8, { message: 'expected at least 8 characters' })
+    .optional(),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'expected one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  CPD_DATA_DIR: z.string().min(1).default('.cpd'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Env {
+  /** Absolute folder for local state: the embedded PostgreSQL cluster lives under it. */
+  dataDir: string;
+}
+
+/** Thrown when the environment is invalid; `problems` holds one line per bad variable. */
+export class ConfigError extends UserError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super('config.invalid', `Invalid configuration:\n${problems.join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/**
+ * Parses an environment. Empty strings count as unset, as in most .env conventions, so
+ * `ADMIN_TOKEN=` does not mean "a token of zero characters".
+ */
+export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
+  const result = envSchema.safeParse(present);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const got =
+        typeof present[name] === 'string' ? ` (got ${quoteForDisplay(name, present[name])})` : '';
+      return `${name}: ${issue.message}${got}`;
+    });
+    throw new ConfigError(problems);
+  }
+  return { ...result.data, dataDir: resolve(cwd, result.data.CPD_DATA_DIR) };
+}
+
+const secretNames = new Set(['ADMIN_TOKEN', 'SOCRATA_APP_TOKEN', 'METABASE_ADMIN_PASSWORD']);
+
+function quoteForDisplay(name: string, value: string): string {
+  if (secretNames.has(name)) return 'a value that is not shown';
+  if (name === 'DATABASE_URL' || name === 'REDIS_URL') return JSON.stringify(redactUrl(value));
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+}
+
+/** A URL with its password replaced, for messages and logs. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  }
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, with `.env` from the working directory read first when present. */
+export function loadConfig(): Config {
+  if (cached) return cached;
+  const dotenv = resolve(process.cwd(), '.env');
+  if (existsSync(dotenv)) process.loadEnvFile(dotenv);
+  cached = parseConfig(process.env);
+  return cached;
+}

@@ -1,0 +1,39 @@
+import { pgEnum } from 'drizzle-orm/pg-core';
+
+/** Prefect-like states, shared by runs and their steps. */
+export const runState = pgEnum('run_state', [
+  'scheduled',
+  'pending',
+  'running',
+  'retrying',
+  'completed',
+  'failed',
+  'crashed',
+  'cancelled',
+]);
+export type RunState = (typeof runState.enumValues)[number];
+
+/** States in which a run or step may still change; a run in one of these is "active". */
+export const activeRunStates = [
+  'scheduled',
+  'pending',
+  'running',
+  'retrying',
+] as const satisfies RunState[];
+
+export const runMode = pgEnum('run_mode', ['incremental', 'window']);
+export type RunMode = (typeof runMode.enumValues)[number];
+
+export const runTrigger = pgEnum('run_trigger', ['schedule', 'api', 'cli']);
+export type RunTrigger = (typeof runTrigger.enumValues)[number];
+
+export const stepName = pgEnum('step_name', ['extract', 'validate', 'transform', 'load']);
+export type StepName = (typeof stepName.enumValues)[number];
+
+/**
+ * How a floating local time maps to an instant. `nonexistent`: the wall time falls in the
+ * spring-forward gap; `ambiguous`: it occurs twice at fall-back. The transform documents which
+ * instant it picks for each.
+ */
+export const localTimeKind = pgEnum('local_time_kind', ['regular', 'nonexistent', 'ambiguous']);
+export type LocalTimeKind = (typeof localTimeKind.enumValues)[number];

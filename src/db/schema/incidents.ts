@@ -1,0 +1,54 @@
+import { bigint, date, index, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { localTimeKind } from './enums.js';
+
+/**
+ * The content columns of an incident: everything derived from one source row. The load compares
+ * exactly these to decide whether a row changed; run ids and `loaded_at` are bookkeeping.
+ */
+export const incidentContentColumns = {
+  /** Source `date_time` as an instant; see transform for how DST gaps and overlaps resolve. */
+  occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'string' }).notNull(),
+  /** Source `date_time` exactly as published: America/New_York wall time. */
+  occurredLocal: timestamp('occurred_local', { mode: 'string' }).notNull(),
+  localDate: date('local_date', { mode: 'string' }).notNull(),
+  localHour: smallint('local_hour').notNull(),
+  /** ISO weekday of the local date: 1 = Monday … 7 = Sunday. */
+  localWeekday: smallint('local_weekday').notNull(),
+  localTimeKind: localTimeKind('local_time_kind').notNull().default('regular'),
+  type: text('type').notNull(),
+  /** Source `subtype` as published (normalised whitespace). */
+  subtype: text('subtype'),
+  /** `subtype` without its trailing statute. */
+  offense: text('offense'),
+  /** The statute cited at the end of `subtype`, e.g. `C266 S30A`. */
+  statute: text('statute'),
+  location: text('location'),
+  /** First street of an `A & B` intersection, or the whole location otherwise. */
+  locationStreet: text('location_street'),
+  /** Second street of an `A & B` intersection. */
+  locationCrossStreet: text('location_cross_street'),
+  description: text('description'),
+  /** Source `last_updated` as an instant. */
+  sourceUpdatedAt: timestamp('source_updated_at', { withTimezone: true, mode: 'string' }).notNull(),
+};
+
+export const incidents = pgTable(
+  'incidents',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey(),
+    ...incidentContentColumns,
+    // Run ids without foreign keys on purpose: a key check per row would slow every bulk load
+    // for a link that is informational (the ledger may be pruned; incidents must stay).
+    firstSeenRunId: bigint('first_seen_run_id', { mode: 'number' }),
+    lastChangedRunId: bigint('last_changed_run_id', { mode: 'number' }),
+    loadedAt: timestamp('loaded_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (table) => [
+    index('incidents_occurred_at').on(table.occurredAt),
+    index('incidents_local_date').on(table.localDate),
+    index('incidents_type_local_date').on(table.type, table.localDate),
+    index('incidents_source_updated_at').on(table.sourceUpdatedAt),
+  ],
+);
+
+export type Incident = typeof incidents.$inferSelect;

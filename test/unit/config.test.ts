@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig, redactUrl } from '../../src/config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('parseConfig', () => {
+  it('works with nothing set, using documented defaults', () => {
+    const config = parseConfig({}, '/srv/app');
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(config.SOCRATA_BASE_URL).toBe('https://data.cambridgema.gov');
+    expect(config.SOCRATA_DATASET).toBe('3gki-wyrb');
+    expect(config.QUEUE_PREFIX).toBe('{cpd}');
+    expect(config.PORT).toBe(3000);
+    expect(config.REJECT_THRESHOLD).toBe(0.05);
+    expect(config.BULL_BOARD_READONLY).toBe(false);
+    expect(config.dataDir).toBe('/srv/app/.cpd');
+  });
+
+  it('parses numbers and flags', () => {
+    const config = parseConfig({
+      PORT: '8080',
+      BULL_BOARD_READONLY: 'true',
+      REJECT_THRESHOLD: '0.2',
+    });
+    expect(config.PORT).toBe(8080);
+    expect(config.BULL_BOARD_READONLY).toBe(true);
+    expect(config.REJECT_THRESHOLD).toBe(0.2);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(parseConfig({ ADMIN_TOKEN: '', PORT: ' ' }).ADMIN_TOKEN).toBeUndefined();
+  });
+
+  it('reports one line per bad variable, naming it and what is expected', () => {
+    const problems = problemsOf({
+      REDIS_URL: 'localhost:6379',
+      PORT: '99999',
+      DATABASE_URL: 'mysql://x@y/z',
+      SOCRATA_DATASET: 'police log',
+    });
+    expect(problems).toHaveLength(4);
+    expect(problems.find((line) => line.startsWith('REDIS_URL:'))).toMatch(/redis:\/\//);
+    expect(problems.find((line) => line.startsWith('PORT:'))).toMatch(/1 to 65535.*99999/);
+    expect(problems.find((line) => line.startsWith('DATABASE_URL:'))).toMatch(/postgres/);
+    expect(problems.find((line) => line.startsWith('SOCRATA_DATASET:'))).toMatch(/3gki-wyrb/);
+  });
+
+  it('never echoes a secret or a password in its messages', () => {
+    const problems = problemsOf({
+      ADMIN_TOKEN: 'short-secret',
+      DATABASE_URL: 'mysql://user:hunter2@db/x',
+    });
+    const text = problems.join('\n');
+    expect(text).toContain('ADMIN_TOKEN');
+    expect(text).not.toContain('short-secret');
+    expect(text).not.toContain('hunter2');
+  });
+});
+
+describe('redactUrl', () => {
+  it('hides the password and keeps the rest', () => {
+    expect(redactUrl('postgres://app:s3cret@db:5432/cpd')).toBe('postgres://app:***@db:5432/cpd');
+    expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+  });
+});
