@@ -1,0 +1,32 @@
+/** Small helpers every benchmark uses to print comparable figures. */
+
+/** Peak resident set size of this process so far, in MB (Linux: VmHWM). */
+export async function peakRssMb(): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile('/proc/self/status', 'utf8').catch(() => '');
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) / 1024 : process.memoryUsage().rss / 1024 / 1024;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)]!;
+}
+
+/** Prints one figure against its target and returns whether it was met. */
+export function report(label: string, value: number, unit: string, target?: { max?: number; min?: number }): boolean {
+  const met =
+    target === undefined ||
+    ((target.max === undefined || value <= target.max) && (target.min === undefined || value >= target.min));
+  const goal =
+    target === undefined
+      ? ''
+      : `  (target ${target.max !== undefined ? `≤ ${target.max}` : `≥ ${target.min}`} ${unit}: ${met ? 'met' : 'MISSED'})`;
+  process.stdout.write(`${label.padEnd(48)} ${formatNumber(value).padStart(12)} ${unit}${goal}\n`);
+  return met;
+}
+
+function formatNumber(value: number): string {
+  return Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
+}

@@ -1,0 +1,58 @@
+/**
+ * What the pipeline knows about a Socrata dataset, as data. Adding a dataset starts here: describe
+ * its fields, its natural key, the field the incremental cursor follows, the field backfill windows
+ * cut on, and the time zone its floating timestamps are in.
+ */
+
+/** SODA's own type names, as listed in the X-SODA2-Types header. */
+export type SodaFieldType = 'text' | 'number' | 'floating_timestamp' | 'calendar_date' | 'checkbox';
+
+export interface SourceField {
+  name: string;
+  type: SodaFieldType;
+  /** A row without this field is rejected; a source that drops it altogether fails the run. */
+  required: boolean;
+  /** Longer values are rejected as implausible (a runaway field, a concatenation bug upstream). */
+  maxLength?: number;
+}
+
+export interface DatasetDefinition {
+  /** Socrata 4x4 id, e.g. `3gki-wyrb`. */
+  id: string;
+  title: string;
+  fields: readonly SourceField[];
+  /** Field whose value identifies a row across versions. */
+  naturalKey: string;
+  /** Field the incremental cursor follows: the source's per-row update stamp. */
+  cursorField: string;
+  /** Field backfill windows are cut on. */
+  windowField: string;
+  /** IANA zone of the dataset's floating timestamps. */
+  timeZone: string;
+}
+
+/** Field names the definition lists, in order. */
+export function fieldNames(definition: DatasetDefinition): string[] {
+  return definition.fields.map((field) => field.name);
+}
+
+export interface FieldDrift {
+  /** Fields the source has and the definition does not: recorded on the run, not fatal. */
+  added: string[];
+  /** Fields the definition has and the source does not. */
+  missing: string[];
+  /** The missing fields the definition requires: the contract is broken. */
+  missingRequired: string[];
+}
+
+/** Compares the source's field list (X-SODA2-Fields) with the definition. System fields are ignored. */
+export function compareFields(definition: DatasetDefinition, sourceFields: readonly string[]): FieldDrift {
+  const known = new Set(fieldNames(definition));
+  const present = new Set(sourceFields.filter((name) => !name.startsWith(':')));
+  const missing = definition.fields.filter((field) => !present.has(field.name));
+  return {
+    added: [...present].filter((name) => !known.has(name)).sort(),
+    missing: missing.map((field) => field.name),
+    missingRequired: missing.filter((field) => field.required).map((field) => field.name),
+  };
+}
