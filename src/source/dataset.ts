@@ -14,6 +14,8 @@ export interface SourceField {
   required: boolean;
   /** Longer values are rejected as implausible (a runaway field, a concatenation bug upstream). */
   maxLength?: number;
+  /** `integer`: a text field that must hold only digits (the Police Log's `id`). */
+  format?: 'integer';
 }
 
 export interface DatasetDefinition {
@@ -46,7 +48,10 @@ export interface FieldDrift {
 }
 
 /** Compares the source's field list (X-SODA2-Fields) with the definition. System fields are ignored. */
-export function compareFields(definition: DatasetDefinition, sourceFields: readonly string[]): FieldDrift {
+export function compareFields(
+  definition: DatasetDefinition,
+  sourceFields: readonly string[],
+): FieldDrift {
   const known = new Set(fieldNames(definition));
   const present = new Set(sourceFields.filter((name) => !name.startsWith(':')));
   const missing = definition.fields.filter((field) => !present.has(field.name));
@@ -55,4 +60,18 @@ export function compareFields(definition: DatasetDefinition, sourceFields: reado
     missing: missing.map((field) => field.name),
     missingRequired: missing.filter((field) => field.required).map((field) => field.name),
   };
+}
+
+/** One line for a log or a warning, or undefined when the source matches the definition. */
+export function describeFieldDrift(drift: FieldDrift): string | undefined {
+  const parts: string[] = [];
+  if (drift.added.length > 0) parts.push(`new in the source: ${drift.added.join(', ')}`);
+  if (drift.missing.length > 0) {
+    const required =
+      drift.missingRequired.length > 0 ? ` (required: ${drift.missingRequired.join(', ')})` : '';
+    parts.push(`gone from the source: ${drift.missing.join(', ')}${required}`);
+  }
+  return parts.length === 0
+    ? undefined
+    : `the source's fields differ from the dataset definition; ${parts.join('; ')}`;
 }

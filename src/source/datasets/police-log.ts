@@ -9,7 +9,7 @@ export const policeLog = {
   title: 'Cambridge Police Department Daily Police Log',
   fields: [
     { name: 'date_time', type: 'floating_timestamp', required: true },
-    { name: 'id', type: 'text', required: true, maxLength: 20 },
+    { name: 'id', type: 'text', required: true, maxLength: 15, format: 'integer' },
     { name: 'type', type: 'text', required: true, maxLength: 100 },
     { name: 'subtype', type: 'text', required: false, maxLength: 500 },
     { name: 'location', type: 'text', required: false, maxLength: 1_000 },

@@ -1,0 +1,96 @@
+import { UserError } from '../errors.js';
+import type { DatasetDefinition } from './dataset.js';
+import { buildQuery, type SodaQuery } from './soql.js';
+
+/**
+ * The two queries the pipeline runs, built on the SoQL builder. Both select `:*, *` so every row
+ * carries its `:id`: the natural key repeats in the source, `:id` does not, so a row can be traced
+ * and counted exactly once.
+ */
+
+const floatingPattern =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/;
+
+/**
+ * A floating timestamp in the canonical form Socrata returns (`YYYY-MM-DDTHH:mm:ss.SSS`), from
+ * that form, a shorter one (`YYYY-MM-DD`, `YYYY-MM-DDTHH:mm`, ...), or undefined when the text is
+ * no real calendar time.
+ */
+export function normalizeFloatingTimestamp(text: string): string | undefined {
+  const match = floatingPattern.exec(text.trim());
+  if (!match) return undefined;
+  const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = ''] = match;
+  const parts = [year, month, day, hour, minute, second].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const [y, mo, d, h, mi, s] = parts;
+  // Date.UTC rolls 2025-02-30 over to March; a round trip tells a real date from a rolled one.
+  const probe = new Date(Date.UTC(y, mo - 1, d));
+  if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d)
+    return undefined;
+  if (h > 23 || mi > 59 || s > 59) return undefined;
+  return `${year}-${month}-${day}T${hour}:${minute}:${second}.${fraction.padEnd(3, '0')}`;
+}
+
+function parseBound(text: string, name: string): string {
+  const value = normalizeFloatingTimestamp(text);
+  if (value === undefined) {
+    throw new UserError(
+      'query.bad-date',
+      `--${name} ${JSON.stringify(text)} is not a date; expected YYYY-MM-DD or YYYY-MM-DDTHH:mm:ss[.SSS] (local time of the dataset)`,
+    );
+  }
+  return value;
+}
+
+/** Rows whose window field is in `[from, to)`, ordered by `:id` (unique, so paging is stable). */
+export function windowQuery(
+  definition: DatasetDefinition,
+  window: { from: string; to: string },
+): SodaQuery {
+  const from = parseBound(window.from, 'from');
+  const to = parseBound(window.to, 'to');
+  if (from >= to) {
+    throw new UserError(
+      'query.empty-window',
+      `--from ${window.from} is not before --to ${window.to}; the window is [from, to), so to must be later`,
+    );
+  }
+  const field = definition.windowField;
+  return buildQuery(definition, {
+    select: [':*', '*'],
+    where: {
+      kind: 'and',
+      conditions: [
+        { kind: 'compare', field, operator: '>=', value: from },
+        { kind: 'compare', field, operator: '<', value: to },
+      ],
+    },
+    order: [':id'],
+  });
+}
+
+/**
+ * Rows whose cursor field is at or after `since` (every row when it is undefined), ordered by the
+ * cursor with `:id` as tie-breaker: publish batches share one stamp, so the cursor alone is not
+ * a stable order.
+ */
+export function incrementalQuery(
+  definition: DatasetDefinition,
+  options: { since?: string },
+): SodaQuery {
+  const field = definition.cursorField;
+  return buildQuery(definition, {
+    select: [':*', '*'],
+    where:
+      options.since === undefined
+        ? undefined
+        : { kind: 'compare', field, operator: '>=', value: parseBound(options.since, 'since') },
+    order: [field, ':id'],
+  });
+}
