@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import type pg from 'pg';
+import { loadDashboardData } from './data.js';
+import { parseDashboardQuery } from './filter.js';
+import { renderDashboardPage, type DashboardLinks } from './page.js';
+
+export interface DashboardDeps {
+  pool: pg.Pool;
+  links: DashboardLinks;
+}
+
+/** The same folder from src/dashboard and from dist/dashboard: assets are not compiled. */
+const publicDir = fileURLToPath(new URL('../../src/dashboard/public/', import.meta.url));
+const echartsFile = join(
+  dirname(createRequire(import.meta.url).resolve('echarts')),
+  'echarts.esm.min.mjs',
+);
+
+/**
+ * The built-in dashboard: `/` (the page), `/dashboard/data` (its JSON, for the current filter)
+ * and `/dashboard/assets/*` (its script, styles and ECharts, all served from here).
+ */
+export function createDashboardRouter(deps: DashboardDeps): Router {
+  const router = express.Router();
+  const page = renderDashboardPage(deps.links);
+
+  router.get('/', (_req, res) => {
+    res.set('Cache-Control', 'no-cache').type('html').send(page);
+  });
+
+  router.get('/dashboard/data', async (req, res, next) => {
+    const parsed = parseDashboardQuery(req.query);
+    if (!parsed.ok) {
+      res.status(400).json({
+        error: 'invalid_parameter',
+        parameter: parsed.parameter,
+        message: parsed.message,
+      });
+      return;
+    }
+    try {
+      const data = await loadDashboardData(deps.pool, parsed.query);
+      res.set('Cache-Control', 'no-store').json(data);
+    } catch (error) {
+      if (!isUnavailable(error)) {
+        next(error);
+        return;
+      }
+      res.status(503).json({
+        error: 'database_unavailable',
+        message: 'The database cannot be reached right now; try again in a moment.',
+      });
+    }
+  });
+
+  // ECharts is a megabyte; sent gzipped it is a third of that.
+  router.get('/dashboard/assets/echarts.esm.min.mjs', serveCompressed(echartsFile));
+  router.use(
+    '/dashboard/assets',
+    express.static(publicDir, {
+      index: false,
+      setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache'),
+    }),
+  );
+  return router;
+}
+
+interface CompressedFile {
+  raw: Buffer;
+  gzipped: Buffer;
+  etag: string;
+}
+
+/** A JavaScript file read and compressed once, revalidated by ETag. */
+function serveCompressed(path: string): RequestHandler {
+  let file: Promise<CompressedFile> | undefined;
+  const load = async (): Promise<CompressedFile> => {
+    const raw = await readFile(path);
+    const gzipped = await promisify(gzip)(raw);
+    const etag = `"${createHash('sha256').update(raw).digest('base64url').slice(0, 27)}"`;
+    return { raw, gzipped, etag };
+  };
+  return async (req: Request, res: Response) => {
+    // A failed read is not remembered, so a fixed install serves on the next request.
+    file ??= load().catch((error: unknown) => {
+      file = undefined;
+      throw error;
+    });
+    const { raw, gzipped, etag } = await file;
+    res.set({
+      'Content-Type': 'text/javascript; charset=utf-8',
+      'Cache-Control': 'no-cache',
+      ETag: etag,
+      Vary: 'Accept-Encoding',
+    });
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
+    if (req.acceptsEncodings('gzip') === 'gzip') {
+      res.set('Content-Encoding', 'gzip').send(gzipped);
+    } else {
+      res.send(raw);
+    }
+  };
+}
+
+function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return false;
+  // Connection refused or reset, Postgres class 08 (connection) and 57P (shutting down).
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code) || /^(08|57P)/.test(code);
+}

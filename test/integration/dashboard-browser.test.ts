@@ -1,0 +1,183 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chartIds } from '../../src/dashboard/data.js';
+import { refreshAnalytics } from '../../src/db/refresh-analytics.js';
+import {
+  launchChromium,
+  saveScreenshot,
+  waitForDashboard,
+  type PageGlobals,
+} from '../support/browser.js';
+import { fillIncidents } from '../support/bulk-incidents.js';
+import { startDashboardServer, type DashboardServer } from '../support/dashboard-server.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+/**
+ * What the page is shown over. Until `cpd sync` can run here this is the bulk filler (two years
+ * of a realistic spread); the switch to a real sync against the fake SODA server is this one
+ * function.
+ */
+async function fillDatabase(database: TestDatabase): Promise<void> {
+  await fillIncidents(database.pool, { count: 12_000, lastDay: '2026-01-15', days: 745 });
+  await refreshAnalytics(database.pool);
+}
+
+interface Totals {
+  range: number;
+  past30: number;
+  history: number;
+}
+
+async function readTotals(page: Page): Promise<Totals> {
+  const text = await page.evaluate(() => {
+    const { document } = globalThis as unknown as PageGlobals;
+    const read = (id: string) => document.getElementById(`total-${id}`)?.textContent ?? '';
+    return { range: read('range'), past30: read('past30'), history: read('history') };
+  });
+  const parse = (shown: string) => Number(shown.replace(/,/g, ''));
+  return { range: parse(text.range), past30: parse(text.past30), history: parse(text.history) };
+}
+
+/** Every chart, as the page reports it: drawn, how many points its series hold, SVG shapes. */
+async function readCharts(page: Page) {
+  return page.evaluate(() => {
+    const { document } = globalThis as unknown as PageGlobals;
+    return Array.from(document.querySelectorAll('[data-chart]')).map((element) => ({
+      id: element.id,
+      rendered: element.dataset.rendered,
+      points: Number(element.dataset.points),
+      shapes: element.querySelectorAll('svg path, svg rect').length,
+      summary: document.getElementById(`${element.id}-summary`)?.textContent ?? '',
+    }));
+  });
+}
+
+describe('the dashboard in headless Chromium', () => {
+  let database: TestDatabase;
+  let server: DashboardServer;
+  let browser: Browser;
+  const requested: string[] = [];
+  const problems: string[] = [];
+
+  /** SQL's own counts for the three totals: a range (inclusive days) and a type. */
+  async function countIncidents(from: string | null, to: string | null, type: string | null) {
+    const { rows } = await database.pool.query<Totals>(
+      `with anchor as (select max(local_date) as day from incidents)
+       select count(*) filter (where local_date between coalesce($1::date, '-infinity')
+                                                    and coalesce($2::date, 'infinity'))::int as range,
+              count(*) filter (where local_date > anchor.day - 30)::int as past30,
+              count(*)::int as history
+         from incidents, anchor where $3::text is null or type = $3`,
+      [from, to, type],
+    );
+    return rows[0]!;
+  }
+
+  async function openPage(viewport: { width: number; height: number }, mobile = false) {
+    const context = await browser.newContext({
+      viewport,
+      isMobile: mobile,
+      hasTouch: mobile,
+      deviceScaleFactor: mobile ? 2 : 1,
+    });
+    const page = await context.newPage();
+    page.on('request', (request) => requested.push(request.url()));
+    // Script errors and Content Security Policy refusals both surface here.
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    await page.goto(`${server.url}/`);
+    await waitForDashboard(page);
+    return page;
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await fillDatabase(database);
+    server = await startDashboardServer(database.pool, {
+      bullBoard: '/admin/queues',
+      metabase: 'http://127.0.0.1:1/metabase',
+    });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await database?.drop();
+  });
+
+  it('draws every chart with data, shows SQL totals, and follows the type filter', async () => {
+    const page = await openPage({ width: 1280, height: 900 });
+
+    const charts = await readCharts(page);
+    expect(charts.map((chart) => chart.id).sort()).toEqual([...chartIds].sort());
+    for (const chart of charts) {
+      expect(chart.rendered, chart.id).toBe('true');
+      expect(chart.points, chart.id).toBeGreaterThan(0);
+      expect(chart.shapes, chart.id).toBeGreaterThan(chart.id === 'changes' ? 2 : 5);
+      expect(chart.summary, chart.id).not.toMatch(/^(Loading|No incidents)/);
+    }
+    const grid = charts.find((chart) => chart.id === 'range-grid');
+    expect(grid?.points).toBe(168);
+
+    const all = await countIncidents(null, null, null);
+    expect(all.history).toBeGreaterThan(11_000);
+    expect(await readTotals(page)).toEqual(all);
+    await saveScreenshot(page, 'dashboard.png');
+
+    const before = await page.evaluate(() => {
+      const { document } = globalThis as unknown as PageGlobals;
+      return Number(document.body.dataset.generation);
+    });
+    await page.selectOption('#filter-type', 'ARREST');
+    await page.click('button[type="submit"]');
+    await waitForDashboard(page, before);
+    const arrests = await countIncidents(null, null, 'ARREST');
+    expect(arrests.history).toBeGreaterThan(0);
+    expect(arrests.history).toBeLessThan(all.history);
+    expect(await readTotals(page)).toEqual(arrests);
+    expect(page.url()).toMatch(/[?&]type=ARREST/);
+    const historyTypes = (await readCharts(page)).find((chart) => chart.id === 'history-types');
+    expect(historyTypes?.points).toBe(1);
+
+    const typed = await page.evaluate(() => {
+      const { document } = globalThis as unknown as PageGlobals;
+      return Number(document.body.dataset.generation);
+    });
+    await page.fill('#filter-from', '2025-06-01');
+    await page.fill('#filter-to', '2025-08-31');
+    await page.click('button[type="submit"]');
+    await waitForDashboard(page, typed);
+    expect(await readTotals(page)).toEqual(
+      await countIncidents('2025-06-01', '2025-08-31', 'ARREST'),
+    );
+    await page.close();
+  });
+
+  it('fits a 390 px phone without sideways scrolling', async () => {
+    const page = await openPage({ width: 390, height: 844 }, true);
+    const widths = await page.evaluate(() => {
+      const { document } = globalThis as unknown as PageGlobals;
+      return {
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth,
+      };
+    });
+    expect(widths.client).toBe(390);
+    expect(widths.scroll).toBeLessThanOrEqual(390);
+    for (const chart of await readCharts(page)) expect(chart.points, chart.id).toBeGreaterThan(0);
+    await saveScreenshot(page, 'dashboard-phone.png');
+    await page.close();
+  });
+
+  it('made no request off this machine, and logged no error', () => {
+    expect(problems).toEqual([]);
+    expect(requested.length).toBeGreaterThan(3);
+    const offHost = requested.filter((url) => {
+      const { protocol, hostname } = new URL(url);
+      return protocol !== 'data:' && hostname !== '127.0.0.1';
+    });
+    expect(offHost).toEqual([]);
+  });
+});
