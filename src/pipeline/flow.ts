@@ -1,0 +1,194 @@
+/**
+ * The flow, read this first. A run syncs one dataset: window mode cuts a date range into windows
+ * (backfills); incremental mode takes one window of everything changed since the cursor. Each
+ * window is a chain of four steps, extract → validate → transform → load (src/pipeline/steps/),
+ * that pass rows through PostgreSQL staging tables and ids and counts through everything else.
+ *
+ * The same steps run two ways: here, in-process and in order (`cpd sync`), or as BullMQ jobs on
+ * workers (src/queue/). Either way the ledger (ledger.ts) records the run, its steps, their counts
+ * and errors, and a step's completion commits with its effects.
+ */
+import type pg from 'pg';
+import type { RunTrigger, StepName } from '../db/schema/enums.js';
+import { refreshAnalytics } from '../db/refresh-analytics.js';
+import { UserError } from '../errors.js';
+import type { DatasetPipeline } from './target.js';
+import {
+  completeRunIfDone,
+  createRun,
+  failRun,
+  readRunTotals,
+  stepOrder,
+  type RunRecord,
+  type RunRequest,
+} from './ledger.js';
+import { runStep } from './run-step.js';
+import type { StepDeps } from './steps/context.js';
+import { dropRunStaging } from './staging.js';
+import { lookBackFrom, planDateWindows, type WindowSize } from './windows.js';
+
+export type RunPlan =
+  | { mode: 'window'; from: string; to: string; windowSize: WindowSize }
+  | { mode: 'incremental'; lookbackHours: number };
+
+/** The key under which at most one run is active: the same request while it runs gets that run. */
+export function dedupeKeyOf(datasetId: string, plan: RunPlan): string {
+  return plan.mode === 'window'
+    ? `${datasetId}|window|${plan.from}|${plan.to}|${plan.windowSize}`
+    : `${datasetId}|incremental`;
+}
+
+/** What to ask the ledger for: windows from the plan, the cursor (minus look-back) for incremental. */
+export async function planRun(
+  pool: pg.Pool,
+  pipeline: DatasetPipeline,
+  plan: RunPlan,
+  trigger: RunTrigger,
+): Promise<RunRequest> {
+  const dataset = pipeline.source.id;
+  const dedupeKey = dedupeKeyOf(dataset, plan);
+  if (plan.mode === 'window') {
+    return {
+      dataset,
+      mode: 'window',
+      trigger,
+      dedupeKey,
+      rangeFrom: `${plan.from}T00:00:00`,
+      rangeTo: `${plan.to}T00:00:00`,
+      windowSize: plan.windowSize,
+      windows: planDateWindows(plan.from, plan.to, plan.windowSize),
+    };
+  }
+  const { rows } = await pool.query<{ cursor: string | null }>(
+    'select cursor from sync_state where dataset = $1',
+    [dataset],
+  );
+  const cursorFrom = lookBackFrom(rows[0]?.cursor, plan.lookbackHours);
+  return {
+    dataset,
+    mode: 'incremental',
+    trigger,
+    dedupeKey,
+    ...(cursorFrom && { cursorFrom }),
+    windows: [{ index: 0 }],
+  };
+}
+
+export interface InProcessHooks {
+  onStep?: (event: { windowIndex: number; windowCount: number; step: StepName }) => void;
+  onProgress?: (rows: number) => void;
+}
+
+/**
+ * Runs a run's windows here, in order. A failed step fails the run (the ledger records where and
+ * why) and the error is rethrown; windows loaded before it stay loaded, each being its own
+ * transaction.
+ */
+export async function runInProcess(
+  deps: StepDeps,
+  run: RunRecord,
+  hooks: InProcessHooks = {},
+): Promise<void> {
+  for (let windowIndex = 0; windowIndex < run.windowCount; windowIndex++) {
+    for (const step of stepOrder) {
+      hooks.onStep?.({ windowIndex, windowCount: run.windowCount, step });
+      await runStep(step, deps, {
+        runId: run.id,
+        windowIndex,
+        isFinalFailure: () => true,
+        ...(hooks.onProgress && { onProgress: hooks.onProgress }),
+      });
+    }
+  }
+  await finishRun(deps, run.id);
+}
+
+/**
+ * After a run's last step: marks it completed when every step is, records the dataset's last
+ * successful sync, refreshes the dashboards' materialised views. Idempotent; returns whether the
+ * run is completed.
+ */
+export async function finishRun(
+  deps: Pick<StepDeps, 'pool' | 'log'>,
+  runId: number,
+): Promise<boolean> {
+  const completedNow = await completeRunIfDone(deps.pool, runId);
+  const totals = await readRunTotals(deps.pool, runId);
+  if (totals.state !== 'completed') return false;
+  if (completedNow) {
+    await deps.pool.query(
+      `insert into sync_state (dataset, last_run_id, last_success_at, updated_at)
+       select dataset, id, now(), now() from pipeline_runs where id = $1
+       on conflict (dataset) do update set last_success_at = now(), last_run_id = excluded.last_run_id, updated_at = now()`,
+      [runId],
+    );
+    await dropStagingOf(deps.pool, runId);
+  }
+  await refreshAnalytics(deps.pool);
+  return true;
+}
+
+async function dropStagingOf(pool: pg.Pool, runId: number): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await dropRunStaging(client, runId);
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * In-process runs hold a session advisory lock on their run for as long as they run, so another
+ * process can tell a live one from one whose process died (the lock is free): that one is marked
+ * crashed and no longer blocks its dedupe key.
+ */
+export async function claimInProcessRun(
+  pool: pg.Pool,
+  request: RunRequest,
+): Promise<{ run: RunRecord; lock: pg.PoolClient }> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { run, created } = await createRun(pool, request);
+    const lock = await pool.connect();
+    const { rows } = await lock.query<{ locked: boolean }>(
+      'select pg_try_advisory_lock($1, $2) as locked',
+      [inProcessLockSpace, run.id],
+    );
+    if (created && rows[0]?.locked) return { run, lock };
+    if (!rows[0]?.locked) {
+      lock.release();
+      throw new UserError(
+        'run.active',
+        `run ${run.id} for the same ${request.mode === 'window' ? 'range' : 'dataset'} is already running in another process; wait for it to finish (cpd sync does not start a second)`,
+      );
+    }
+    // Free lock on an existing active run: either its process died, or it is a queue run.
+    const owner = await pool.query<{ trigger: RunTrigger }>(
+      'select trigger from pipeline_runs where id = $1',
+      [run.id],
+    );
+    await lock.query('select pg_advisory_unlock($1, $2)', [inProcessLockSpace, run.id]);
+    lock.release();
+    if (owner.rows[0]?.trigger !== 'cli') {
+      throw new UserError(
+        'run.active',
+        `run ${run.id} for the same ${request.mode === 'window' ? 'range' : 'dataset'} is active on the job queue; follow it with the HTTP API (GET /api/runs/${run.id}) or wait for it to finish`,
+      );
+    }
+    await failRun(pool, run.id, 'crashed', 'the process running it stopped before it finished');
+    await dropStagingOf(pool, run.id);
+  }
+  throw new UserError(
+    'run.active',
+    'could not start a run: another process keeps starting the same one',
+  );
+}
+
+/** Advisory lock namespace (first key) for in-process run ownership. */
+const inProcessLockSpace = 4_243_117;
+
+export async function releaseInProcessRun(lock: pg.PoolClient, runId: number): Promise<void> {
+  await lock
+    .query('select pg_advisory_unlock($1, $2)', [inProcessLockSpace, runId])
+    .catch(() => undefined);
+  lock.release();
+}

@@ -1,0 +1,374 @@
+import type pg from 'pg';
+import type { RunMode, RunState, RunTrigger, StepName } from '../db/schema/enums.js';
+import type { StepCounts } from '../db/schema/pipeline-steps.js';
+import { describeError } from '../errors.js';
+
+/**
+ * The run ledger in PostgreSQL: runs and their step rows, with Prefect-like states. Whoever runs a
+ * step (the in-process flow or a queue worker) records it here; a step's "completed" is written
+ * in the same transaction as its effects, so a step re-delivered after it committed sees that and
+ * does nothing twice.
+ */
+
+export const stepOrder: readonly StepName[] = ['extract', 'validate', 'transform', 'load'];
+
+export interface PlannedWindow {
+  index: number;
+  start?: string;
+  end?: string;
+}
+
+export interface RunRequest {
+  dataset: string;
+  mode: RunMode;
+  trigger: RunTrigger;
+  dedupeKey: string;
+  rangeFrom?: string;
+  rangeTo?: string;
+  windowSize?: string;
+  cursorFrom?: string;
+  windows: PlannedWindow[];
+}
+
+export interface RunRecord {
+  id: number;
+  dataset: string;
+  mode: RunMode;
+  state: RunState;
+  cursorFrom: string | null;
+  windowCount: number;
+}
+
+/**
+ * Creates a run and its step rows, unless a run with the same dedupe key is active: then that run
+ * is returned with `created: false`. A partial unique index makes this hold across processes.
+ */
+export async function createRun(
+  pool: pg.Pool,
+  request: RunRequest,
+): Promise<{ run: RunRecord; created: boolean }> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const inserted = await client.query<RunRecord>(
+      `insert into pipeline_runs (dataset, mode, trigger, state, dedupe_key, range_from, range_to, window_size, cursor_from, window_count)
+       values ($1, $2, $3, 'scheduled', $4, $5, $6, $7, $8, $9)
+       on conflict (dedupe_key) where state in ('scheduled', 'pending', 'running', 'retrying') do nothing
+       returning id::int, dataset, mode, state, cursor_from as "cursorFrom", window_count as "windowCount"`,
+      [
+        request.dataset,
+        request.mode,
+        request.trigger,
+        request.dedupeKey,
+        request.rangeFrom ?? null,
+        request.rangeTo ?? null,
+        request.windowSize ?? null,
+        request.cursorFrom ?? null,
+        request.windows.length,
+      ],
+    );
+    const run = inserted.rows[0];
+    if (!run) {
+      await client.query('rollback');
+      const active = await findActiveRun(client, request.dedupeKey);
+      if (active) return { run: active, created: false };
+      // The active run ended between our insert and our look; try again.
+      return await createRun(pool, request);
+    }
+    await client.query(
+      `insert into pipeline_steps (run_id, window_index, window_start, window_end, step)
+       select $1, w.index, w.start_at, w.end_at, s.step
+         from unnest($2::int[], $3::timestamp[], $4::timestamp[]) as w(index, start_at, end_at)
+         cross join unnest($5::step_name[]) with ordinality as s(step, position)
+        order by w.index, s.position`,
+      [
+        run.id,
+        request.windows.map((window) => window.index),
+        request.windows.map((window) => window.start ?? null),
+        request.windows.map((window) => window.end ?? null),
+        stepOrder,
+      ],
+    );
+    await client.query('commit');
+    return { run, created: true };
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function findActiveRun(
+  client: pg.ClientBase,
+  dedupeKey: string,
+): Promise<RunRecord | undefined> {
+  const { rows } = await client.query<RunRecord>(
+    `select id::int, dataset, mode, state, cursor_from as "cursorFrom", window_count as "windowCount"
+       from pipeline_runs
+      where dedupe_key = $1 and state in ('scheduled', 'pending', 'running', 'retrying')`,
+    [dedupeKey],
+  );
+  return rows[0];
+}
+
+export interface WindowSpec {
+  runId: number;
+  dataset: string;
+  mode: RunMode;
+  cursorFrom: string | null;
+  windowIndex: number;
+  start: string | null;
+  end: string | null;
+}
+
+/** What a step needs to know about its window, read from the ledger (jobs carry only ids). */
+export async function readWindowSpec(
+  pool: pg.Pool,
+  runId: number,
+  windowIndex: number,
+): Promise<WindowSpec> {
+  const { rows } = await pool.query<WindowSpec>(
+    `select r.id::int as "runId", r.dataset, r.mode, r.cursor_from as "cursorFrom", s.window_index as "windowIndex",
+            to_char(s.window_start, 'YYYY-MM-DD"T"HH24:MI:SS.MS') as start,
+            to_char(s.window_end, 'YYYY-MM-DD"T"HH24:MI:SS.MS') as end
+       from pipeline_runs r join pipeline_steps s on s.run_id = r.id
+      where r.id = $1 and s.window_index = $2 and s.step = 'extract'`,
+    [runId, windowIndex],
+  );
+  const spec = rows[0];
+  if (!spec) throw new Error(`no window ${windowIndex} in run ${runId}`);
+  return spec;
+}
+
+export interface StepRecord {
+  state: RunState;
+  counts: StepCounts | null;
+  rowsIn: number | null;
+  rowsOut: number | null;
+  attempts: number;
+}
+
+/**
+ * Marks a step running (one more attempt) and its run running, unless the step already completed:
+ * then returns its record so the caller can skip the work.
+ */
+export async function beginStep(
+  pool: pg.Pool,
+  runId: number,
+  windowIndex: number,
+  step: StepName,
+  jobId?: string,
+): Promise<StepRecord> {
+  // A failed run comes back to life only when one of its failed steps is retried, not when a
+  // step of another window that was already queued starts after the failure.
+  const { rows } = await pool.query<StepRecord>(
+    `with previous as (
+       select state from pipeline_steps where run_id = $1 and window_index = $2 and step = $3 for update
+     ), marked as (
+       update pipeline_steps
+          set state = case when state = 'completed' then state else 'running' end,
+              attempts = case when state = 'completed' then attempts else attempts + 1 end,
+              started_at = case when state = 'completed' then started_at else now() end,
+              ended_at = case when state = 'completed' then ended_at else null end,
+              error = case when state = 'completed' then error else null end,
+              job_id = coalesce($4, job_id)
+        where run_id = $1 and window_index = $2 and step = $3
+        returning state, counts, rows_in as "rowsIn", rows_out as "rowsOut", attempts
+     ), started as (
+       update pipeline_runs
+          set state = 'running', started_at = coalesce(started_at, now()), error = null, ended_at = null
+        where id = $1
+          and exists (select 1 from marked where state = 'running')
+          and (state in ('scheduled', 'pending', 'retrying')
+               or (state in ('failed', 'crashed') and (select state from previous) in ('failed', 'crashed')))
+     )
+     select * from marked`,
+    [runId, windowIndex, step, jobId ?? null],
+  );
+  const record = rows[0];
+  if (!record) throw new Error(`no ${step} step for window ${windowIndex} of run ${runId}`);
+  return record;
+}
+
+/**
+ * Thrown inside a step's transaction when another execution of the same step committed first (a
+ * re-delivered job racing one that timed out or stalled): the transaction rolls back, so the work
+ * counts once.
+ */
+export class StepAlreadyCompleted extends Error {
+  override name = 'StepAlreadyCompleted';
+}
+
+/**
+ * Records a step's success; call it inside the transaction that commits the step's effects.
+ * (clock_timestamp, not now(): now() is when that transaction began.)
+ */
+export async function completeStep(
+  client: pg.ClientBase,
+  runId: number,
+  windowIndex: number,
+  step: StepName,
+  outcome: { rowsIn: number; rowsOut: number; counts: StepCounts },
+): Promise<void> {
+  const { rowCount } = await client.query(
+    `update pipeline_steps
+        set state = 'completed', rows_in = $4, rows_out = $5, counts = $6, error = null, ended_at = clock_timestamp(),
+            duration_ms = (extract(epoch from clock_timestamp() - started_at) * 1000)::int
+      where run_id = $1 and window_index = $2 and step = $3 and state <> 'completed'`,
+    [runId, windowIndex, step, outcome.rowsIn, outcome.rowsOut, JSON.stringify(outcome.counts)],
+  );
+  if (!rowCount)
+    throw new StepAlreadyCompleted(
+      `${step} of window ${windowIndex} of run ${runId} already completed`,
+    );
+}
+
+/**
+ * Records a step's failure. `final: false` means another attempt will follow (state `retrying`);
+ * a final failure also fails the run.
+ */
+export async function failStep(
+  pool: pg.Pool,
+  runId: number,
+  windowIndex: number,
+  step: StepName,
+  error: unknown,
+  final: boolean,
+): Promise<void> {
+  const message = describeError(error);
+  await pool.query(
+    `with failed as (
+       update pipeline_steps
+          set state = $4, error = $5, ended_at = clock_timestamp(),
+              duration_ms = (extract(epoch from clock_timestamp() - started_at) * 1000)::int
+        where run_id = $1 and window_index = $2 and step = $3 and state <> 'completed'
+     )
+     update pipeline_runs
+        set state = case when $6 then 'failed'::run_state else 'retrying'::run_state end,
+            error = case when $6 then format('window %s, %s: %s', $2::int, $3::text, $5::text) else error end,
+            ended_at = case when $6 then now() else ended_at end
+      where id = $1
+        and state not in ('completed', 'cancelled')
+        -- a passing hiccup in one window does not hide that another failed for good
+        and ($6 or state not in ('failed', 'crashed'))`,
+    [runId, windowIndex, step, final ? 'failed' : 'retrying', message, final],
+  );
+}
+
+/** Adds a window's load counts to its run; inside the load's transaction. */
+export async function addRunCounts(
+  client: pg.ClientBase,
+  runId: number,
+  counts: StepCounts,
+): Promise<void> {
+  await client.query(
+    `update pipeline_runs
+        set rows_extracted = rows_extracted + $2, rows_rejected = rows_rejected + $3,
+            rows_duplicate = rows_duplicate + $4, rows_inserted = rows_inserted + $5,
+            rows_updated = rows_updated + $6, rows_unchanged = rows_unchanged + $7
+      where id = $1`,
+    [
+      runId,
+      counts.extracted ?? 0,
+      counts.rejected ?? 0,
+      counts.duplicate ?? 0,
+      counts.inserted ?? 0,
+      counts.updated ?? 0,
+      counts.unchanged ?? 0,
+    ],
+  );
+}
+
+/** Records fields the source has that the definition does not (drift that is not fatal). */
+export async function recordAddedFields(
+  pool: pg.Pool,
+  runId: number,
+  fields: string[],
+): Promise<void> {
+  if (fields.length === 0) return;
+  await pool.query(
+    `update pipeline_runs
+        set source_fields_added = (
+          select jsonb_agg(distinct field order by field)
+            from jsonb_array_elements_text(coalesce(source_fields_added, '[]'::jsonb) || $2::jsonb) as field)
+      where id = $1`,
+    [runId, JSON.stringify(fields)],
+  );
+}
+
+/**
+ * Ends a run as completed when every step of every window completed. Returns whether it did.
+ */
+export async function completeRunIfDone(pool: pg.Pool, runId: number): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `update pipeline_runs set state = 'completed', ended_at = now(), error = null
+      where id = $1 and state <> 'completed'
+        and not exists (select 1 from pipeline_steps where run_id = $1 and state <> 'completed')`,
+    [runId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+export async function failRun(
+  pool: pg.Pool,
+  runId: number,
+  state: 'failed' | 'crashed' | 'cancelled',
+  error: unknown,
+): Promise<void> {
+  await pool.query(
+    `update pipeline_runs set state = $2, error = coalesce($3, error), ended_at = now()
+      where id = $1 and state not in ('completed', 'cancelled')`,
+    [runId, state, error === undefined ? null : describeError(error)],
+  );
+}
+
+export interface RunTotals {
+  id: number;
+  state: RunState;
+  windowCount: number;
+  rowsExtracted: number;
+  rowsRejected: number;
+  rowsDuplicate: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+  rowsUnchanged: number;
+  sourceFieldsAdded: string[] | null;
+  error: string | null;
+  durationMs: number | null;
+}
+
+export async function readRunTotals(pool: pg.Pool, runId: number): Promise<RunTotals> {
+  const { rows } = await pool.query<RunTotals>(
+    `select id::int, state, window_count as "windowCount", rows_extracted as "rowsExtracted",
+            rows_rejected as "rowsRejected", rows_duplicate as "rowsDuplicate", rows_inserted as "rowsInserted",
+            rows_updated as "rowsUpdated", rows_unchanged as "rowsUnchanged",
+            source_fields_added as "sourceFieldsAdded", error,
+            (extract(epoch from coalesce(ended_at, now()) - coalesce(started_at, created_at)) * 1000)::int as "durationMs"
+       from pipeline_runs where id = $1`,
+    [runId],
+  );
+  if (!rows[0]) throw new Error(`no run ${runId}`);
+  return rows[0];
+}
+
+export interface StepTotals {
+  step: StepName;
+  rowsIn: number;
+  rowsOut: number;
+  durationMs: number;
+  windows: number;
+  completed: number;
+}
+
+/** Per step, summed over the run's windows: what the summary table shows. */
+export async function readStepTotals(pool: pg.Pool, runId: number): Promise<StepTotals[]> {
+  const { rows } = await pool.query<StepTotals>(
+    `select step, coalesce(sum(rows_in), 0)::int as "rowsIn", coalesce(sum(rows_out), 0)::int as "rowsOut",
+            coalesce(sum(duration_ms), 0)::int as "durationMs", count(*)::int as windows,
+            count(*) filter (where state = 'completed')::int as completed
+       from pipeline_steps where run_id = $1 group by step order by step`,
+    [runId],
+  );
+  return rows;
+}
