@@ -9,6 +9,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Unit tests first; projects with different worker counts need their own group.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -19,6 +21,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Two cores: a few files at a time keeps Postgres and Redis timings sane.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -1,5 +1,10 @@
 import { Command } from 'commander';
+import { registerMetabaseCommand } from './commands/metabase.js';
+import { registerFetchCommand } from './commands/fetch.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerSyncCommand } from './commands/sync.js';
+import { registerWorkerCommand } from './commands/worker.js';
+import { registerBackfillCommand } from './commands/backfill.js';
 
 /**
  * The cpd command: parses arguments, runs one command, prints. Each command lives in
@@ -13,5 +18,10 @@ const program = new Command('cpd')
   .configureOutput({ outputError: (text, write) => write(text) });
 
 registerMigrateCommand(program);
+registerSyncCommand(program);
+registerBackfillCommand(program);
+registerWorkerCommand(program);
+registerFetchCommand(program);
+registerMetabaseCommand(program);
 
 await program.parseAsync(process.argv);

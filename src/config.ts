@@ -51,6 +51,8 @@ export const envSchema = z.object({
   SOCRATA_PAGE_SIZE: integer(1, 50_000, 'rows per page').default(50_000),
   SOCRATA_TIMEOUT_MS: integer(1_000, 600_000, 'milliseconds').default(60_000),
   SOCRATA_MAX_ATTEMPTS: integer(1, 20, 'attempts per request').default(6),
+  SOCRATA_RETRY_BASE_MS: integer(0, 600_000, 'milliseconds (first backoff ceiling)').default(1_000),
+  SOCRATA_RETRY_MAX_MS: integer(0, 3_600_000, 'milliseconds (largest backoff)').default(60_000),
   SYNC_CRON: cronExpression.default('20 * * * *'),
   SYNC_LOOKBACK_HOURS: integer(0, 24 * 365, 'hours').default(72),
   REJECT_THRESHOLD: z
@@ -64,6 +66,16 @@ export const envSchema = z.object({
     .default('{cpd}'),
   WORKER_CONCURRENCY: integer(1, 64, 'jobs per queue').default(2),
   SHUTDOWN_GRACE_MS: integer(0, 600_000, 'milliseconds').default(30_000),
+  /** A job's lock without renewal: how soon a killed worker's job is noticed (BullMQ default). */
+  WORKER_LOCK_MS: integer(1_000, 600_000, 'milliseconds').default(30_000),
+  /** How often workers look for jobs whose worker died, to run them again. */
+  WORKER_STALLED_INTERVAL_MS: integer(1_000, 600_000, 'milliseconds').default(30_000),
+  /** Scales the queue's retry delays; below 1 only for tests and trials. */
+  STEP_BACKOFF_SCALE: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'expected a factor from 0 to 1, e.g. 0.01' })
+    .transform(Number)
+    .default(1),
   HOST: z.string().min(1).optional(),
   PORT: integer(1, 65_535, 'a TCP port').default(3000),
   ADMIN_TOKEN: z
@@ -71,12 +83,26 @@ export const envSchema = z.object({
     .min(16, { message: 'expected at least 16 characters (try: openssl rand -hex 24)' })
     .optional(),
   BULL_BOARD_READONLY: booleanFlag.default(false),
+  /** Reverse proxies in front whose X-Forwarded-For is believed; 0: the socket's address. */
+  TRUST_PROXY_HOPS: integer(0, 10, 'proxy hops').default(0),
+  /** Writes (POST /api/...) each client may make per minute. */
+  WRITE_RATE_LIMIT: integer(1, 100_000, 'requests per minute').default(30),
+  /** The longest date range one backfill request may ask for. */
+  BACKFILL_MAX_DAYS: integer(1, 36_600, 'days').default(3_660),
   METABASE_URL: urlWithScheme(['http:', 'https:'], 'an http(s) URL').optional(),
   METABASE_ADMIN_EMAIL: z.email({ message: 'expected an email address' }).optional(),
   METABASE_ADMIN_PASSWORD: z
     .string()
     .min(8, { message: 'expected at least 8 characters' })
     .optional(),
+  // How Metabase itself reaches our PostgreSQL; differs from DATABASE_URL when Metabase runs
+  // elsewhere (another container, another host). Unset: DATABASE_URL.
+  METABASE_DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:'], 'a PostgreSQL URL').optional(),
+  // The address people open Metabase at, for printed links; unset: METABASE_URL.
+  METABASE_PUBLIC_URL: urlWithScheme(['http:', 'https:'], 'an http(s) URL').optional(),
+  METABASE_SITE_NAME: z.string().trim().min(1).default('CPD Police Log'),
+  // Metabase takes a minute or more to boot; provisioning waits this long for it.
+  METABASE_WAIT_SECONDS: integer(0, 3_600, 'seconds').default(300),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'expected one of fatal, error, warn, info, debug, trace, silent',
@@ -126,7 +152,8 @@ const secretNames = new Set(['ADMIN_TOKEN', 'SOCRATA_APP_TOKEN', 'METABASE_ADMIN
 
 function quoteForDisplay(name: string, value: string): string {
   if (secretNames.has(name)) return 'a value that is not shown';
-  if (name === 'DATABASE_URL' || name === 'REDIS_URL') return JSON.stringify(redactUrl(value));
+  if (name === 'DATABASE_URL' || name === 'REDIS_URL' || name === 'METABASE_DATABASE_URL')
+    return JSON.stringify(redactUrl(value));
   return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
 }
 

@@ -35,6 +35,7 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
         censor: '[redacted]',
       },
     },
-    pino.destination({ dest: 2, sync: false }),
+    // Synchronous: log volume is small, and a command that exits right after logging loses nothing.
+    pino.destination({ dest: 2, sync: true }),
   );
 }

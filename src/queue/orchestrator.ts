@@ -1,0 +1,127 @@
+import { FlowProducer, Job, Queue } from 'bullmq';
+import type pg from 'pg';
+import type { RunTrigger } from '../db/schema/enums.js';
+import { UserError } from '../errors.js';
+import { getDatasetPipeline } from '../pipeline/datasets.js';
+import { planRun, type RunPlan } from '../pipeline/flow.js';
+import { createRun, stepOrder, type RunRecord } from '../pipeline/ledger.js';
+import { createProducerConnection, waitUntilReady } from './connection.js';
+import { buildRunFlow } from './flow-builder.js';
+import { queueNames, runJobId, stepJobId, type QueueName } from './names.js';
+
+/**
+ * The queue side of runs: asking for one (backfill, incremental sync), retrying a failed one. Used
+ * by the HTTP API, `cpd backfill` and the scheduler's trigger job, so they all behave alike: a
+ * request for a run that is already active gets that run, and adds no work.
+ */
+export interface Orchestrator {
+  queues: Record<QueueName, Queue>;
+  /** Waits for Redis (false after the time given): requests fail fast while it is away. */
+  ready(timeoutMs: number): Promise<boolean>;
+  /** Plans, records and enqueues a run; an identical active run is returned instead. */
+  requestRun(plan: RunPlan, trigger: RunTrigger): Promise<{ run: RunRecord; created: boolean }>;
+  /**
+   * Retries a failed run: the lowest failed step of each failed chain. Workers then resume each
+   * failed ancestor as its child completes (see workers.ts), so the chain runs again in order.
+   */
+  retryRun(runId: number): Promise<{ retried: string[] }>;
+  close(): Promise<void>;
+}
+
+export interface OrchestratorOptions {
+  pool: pg.Pool;
+  redisUrl: string;
+  prefix: string;
+  datasetId: string;
+  /** Shortens retry delays (tests); 1 in production. */
+  backoffScale?: number;
+}
+
+export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
+  const { pool, prefix } = options;
+  const connection = createProducerConnection(options.redisUrl, 'cpd-orchestrator');
+  const queues = Object.fromEntries(
+    queueNames.map((name) => [name, new Queue(name, { connection, prefix })]),
+  ) as Record<QueueName, Queue>;
+  for (const queue of Object.values(queues)) queue.on('error', () => undefined);
+  const flowProducer = new FlowProducer({ connection, prefix });
+  flowProducer.on('error', () => undefined);
+  const pipeline = getDatasetPipeline(options.datasetId);
+
+  /** Adds the run's flow once: a run still `scheduled` was never enqueued (or its enqueuer died). */
+  async function enqueue(run: RunRecord): Promise<void> {
+    if (run.state !== 'scheduled') return;
+    await flowProducer.add(buildRunFlow(run, options.backoffScale));
+    await pool.query(
+      `update pipeline_runs set state = 'pending' where id = $1 and state = 'scheduled'`,
+      [run.id],
+    );
+  }
+
+  return {
+    queues,
+    ready: (timeoutMs) => waitUntilReady(connection, timeoutMs),
+    async requestRun(plan, trigger) {
+      const request = await planRun(pool, pipeline, plan, trigger);
+      const { run, created } = await createRun(pool, request);
+      await enqueue(run);
+      return { run, created };
+    },
+
+    async retryRun(runId) {
+      const { rows } = await pool.query<{ state: string; windowCount: number }>(
+        'select state, window_count as "windowCount" from pipeline_runs where id = $1',
+        [runId],
+      );
+      const run = rows[0];
+      if (!run) throw new UserError('run.not_found', `there is no run ${runId}`);
+      if (run.state !== 'failed' && run.state !== 'crashed') {
+        throw new UserError(
+          'run.not_failed',
+          `run ${runId} is ${run.state}; only a failed or crashed run can be retried`,
+        );
+      }
+      const parent = await Job.fromId(queues.flows, runJobId(runId));
+      if (!parent) {
+        // Its jobs were cleaned up: enqueue the run again. Steps that completed are not redone
+        // (the ledger says so), so this resumes it.
+        await pool.query(
+          `update pipeline_runs set state = 'scheduled', error = null, ended_at = null where id = $1`,
+          [runId],
+        );
+        await enqueue({ id: runId, state: 'scheduled', windowCount: run.windowCount } as RunRecord);
+        return { retried: [runJobId(runId)] };
+      }
+      // BullMQ (6.7) moves a retried parent straight to waiting, whatever its children's state:
+      // retrying a whole chain at once would run its steps together, out of order. So only the
+      // lowest failed step of each chain is retried here; each ancestor is retried by the worker
+      // that completes its child.
+      const retried: string[] = [];
+      for (let windowIndex = 0; windowIndex < run.windowCount; windowIndex++) {
+        for (const step of stepOrder) {
+          const job = await Job.fromId(queues[step], stepJobId(runId, windowIndex, step));
+          if (job && (await job.isFailed())) {
+            await job.retry('failed');
+            retried.push(job.id!);
+            break;
+          }
+        }
+      }
+      if (retried.length === 0 && (await parent.isFailed())) {
+        await parent.retry('failed');
+        retried.push(parent.id!);
+      }
+      await pool.query(
+        `update pipeline_runs set state = 'pending', error = null, ended_at = null where id = $1`,
+        [runId],
+      );
+      return { retried };
+    },
+
+    async close() {
+      await flowProducer.close();
+      await Promise.all(Object.values(queues).map((queue) => queue.close()));
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,228 @@
+import { Job, Queue, WaitingError, Worker, type Job as BullJob } from 'bullmq';
+import type pg from 'pg';
+import { describeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { failStep } from '../pipeline/ledger.js';
+import { jobCatalogue } from './catalogue.js';
+import { createWorkerConnection } from './connection.js';
+import { parseStepJobId, queueNames } from './names.js';
+import { parseJob, type JobResult, type Processors } from './processors.js';
+
+export interface WorkerSettings {
+  redisUrl: string;
+  prefix: string;
+  /** Jobs at once, per queue. */
+  concurrency: number;
+  /** How long a job's lock lives without renewal; a killed worker's job is free after this. */
+  lockDurationMs?: number;
+  /** How often to look for jobs whose worker died (stalled), and put them back. */
+  stalledIntervalMs?: number;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  /**
+   * Stops taking jobs and lets running ones finish; past the grace period, running jobs are
+   * aborted and put back in their queue for another worker, then the workers close.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+const shutdownReason = 'shutdown';
+
+/**
+ * One BullMQ worker per queue, sharing the processors. Every failure is logged, never thrown at
+ * the process: bad payloads fail their job (unrecoverable), a lost Redis is waited out.
+ */
+export function startWorkers(
+  settings: WorkerSettings,
+  processors: Processors,
+  deps: { pool: pg.Pool; log: Logger },
+): RunningWorkers {
+  const { log } = deps;
+  const connection = createWorkerConnection(settings.redisUrl);
+  const parentQueues = new Map<string, Queue>();
+
+  const processJob = async (
+    job: BullJob,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<JobResult> => {
+    const { name, payload } = parseJob(job);
+    const deadline = AbortSignal.timeout(jobCatalogue[name].policy.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const processor = processors[name] as (
+      payload: unknown,
+      context: { job: BullJob; signal: AbortSignal },
+    ) => Promise<JobResult>;
+    try {
+      return await abortable(processor(payload, { job, signal: combined }), combined);
+    } catch (error) {
+      if (signal?.aborted && signal.reason === shutdownReason && token) {
+        // Released at shutdown: back to its queue at once, for the next worker.
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      throw error;
+    }
+  };
+
+  const workers = queueNames.map((queueName) => {
+    const worker = new Worker(queueName, processJob, {
+      connection,
+      prefix: settings.prefix,
+      concurrency: settings.concurrency,
+      ...(settings.lockDurationMs && { lockDuration: settings.lockDurationMs }),
+      ...(settings.stalledIntervalMs && { stalledInterval: settings.stalledIntervalMs }),
+      // A job whose worker died is put back twice before it counts as crashed.
+      maxStalledCount: 2,
+    });
+    worker.on('error', (error) => log.error({ err: error, queue: queueName }, 'worker error'));
+    worker.on('stalled', (jobId) => {
+      log.warn({ jobId, queue: queueName }, 'job stalled (its worker stopped); it will run again');
+      void recordStall(deps.pool, jobId, log);
+    });
+    worker.on('failed', (job, error) => {
+      if (!job) return;
+      log.warn(
+        { jobId: job.id, queue: queueName, attempts: job.attemptsMade, error: error.message },
+        'job failed',
+      );
+      if (/stalled more than allowable limit/i.test(error.message))
+        void recordCrash(deps.pool, job, log);
+    });
+    worker.on(
+      'completed',
+      (job) =>
+        void resumeFailedParent(job, settings.prefix, connection, parentQueues, deps.pool, log),
+    );
+    return worker;
+  });
+
+  return {
+    workers,
+    async close(graceMs) {
+      const closing = Promise.all(workers.map((worker) => worker.close()));
+      if (!(await settlesWithin(closing, graceMs))) {
+        log.warn({ graceMs }, 'grace period over: releasing running jobs back to their queues');
+        for (const worker of workers) worker.cancelAllJobs(shutdownReason);
+        if (!(await settlesWithin(closing, 10_000)))
+          await Promise.all(workers.map((worker) => worker.close(true)));
+      }
+      await Promise.all([...parentQueues.values()].map((queue) => queue.close()));
+      connection.disconnect();
+    },
+  };
+}
+
+/** Rejects as soon as the signal aborts, even if the work ignores it (its transaction then rolls back or loses a race it cannot win twice: see completeStep). */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(asError(signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(asError(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function asError(reason: unknown): Error {
+  if (reason instanceof Error)
+    return reason.name === 'TimeoutError'
+      ? new Error(`the job ran past its time limit (${reason.message})`)
+      : reason;
+  return new Error(typeof reason === 'string' ? `aborted: ${reason}` : 'aborted');
+}
+
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  const result = await Promise.race([settled, timeout]);
+  clearTimeout(timer);
+  return result;
+}
+
+async function recordStall(pool: pg.Pool, jobId: string, log: Logger): Promise<void> {
+  const step = parseStepJobId(jobId);
+  if (!step) return;
+  await failStep(
+    pool,
+    step.runId,
+    step.windowIndex,
+    step.step,
+    new Error('its worker stopped responding (stalled); it was put back to run again'),
+    false,
+  ).catch((error: unknown) => log.error({ err: error, jobId }, 'could not record a stalled job'));
+}
+
+async function recordCrash(pool: pg.Pool, job: BullJob, log: Logger): Promise<void> {
+  const step = parseStepJobId(job.id ?? '');
+  if (!step) return;
+  try {
+    await failStep(
+      pool,
+      step.runId,
+      step.windowIndex,
+      step.step,
+      new Error('its workers kept stopping (stalled too often)'),
+      true,
+    );
+    await pool.query(
+      `update pipeline_runs set state = 'crashed' where id = $1 and state = 'failed'`,
+      [step.runId],
+    );
+  } catch (error) {
+    log.error({ err: error, jobId: job.id }, 'could not record a crashed job');
+  }
+}
+
+/**
+ * A failed chain resumed (retryRun, or a step retried by hand in Bull Board): BullMQ leaves the
+ * failed ancestors failed, and would run a retried parent at once, before its child. So each
+ * failed parent is retried here, when its child completes: in order, one step at a time. The run
+ * (parent of every window) only once the ledger shows every step completed.
+ */
+async function resumeFailedParent(
+  job: BullJob,
+  prefix: string,
+  connection: ReturnType<typeof createWorkerConnection>,
+  parentQueues: Map<string, Queue>,
+  pool: pg.Pool,
+  log: Logger,
+): Promise<void> {
+  const parent = job.parent;
+  if (!parent?.id) return;
+  try {
+    const run = /^run-(\d+)$/.exec(parent.id);
+    if (run) {
+      const { rows } = await pool.query<{ pending: number }>(
+        `select count(*)::int as pending from pipeline_steps where run_id = $1 and state <> 'completed'`,
+        [Number(run[1])],
+      );
+      if (rows[0]?.pending) return;
+    }
+    const queueName = parent.queueKey.slice(prefix.length + 1);
+    let queue = parentQueues.get(queueName);
+    if (!queue) {
+      queue = new Queue(queueName, { connection, prefix });
+      queue.on('error', () => undefined);
+      parentQueues.set(queueName, queue);
+    }
+    const parentJob = await Job.fromId(queue, parent.id);
+    if (parentJob && (await parentJob.isFailed())) {
+      await parentJob.retry('failed');
+      log.info(
+        { jobId: parentJob.id, child: job.id },
+        'retried the failed parent of a completed job',
+      );
+    }
+  } catch (error) {
+    log.error(
+      { err: error, jobId: job.id, error: describeError(error) },
+      'could not resume the parent of a completed job',
+    );
+  }
+}
