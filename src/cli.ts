@@ -5,6 +5,8 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerSyncCommand } from './commands/sync.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { registerBackfillCommand } from './commands/backfill.js';
+import { registerServerCommand } from './commands/server.js';
+import { registerUpCommand } from './commands/up.js';
 
 /**
  * The cpd command: parses arguments, runs one command, prints. Each command lives in
@@ -20,6 +22,8 @@ const program = new Command('cpd')
 registerMigrateCommand(program);
 registerSyncCommand(program);
 registerBackfillCommand(program);
+registerServerCommand(program);
+registerUpCommand(program);
 registerWorkerCommand(program);
 registerFetchCommand(program);
 registerMetabaseCommand(program);

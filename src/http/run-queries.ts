@@ -1,0 +1,75 @@
+import type pg from 'pg';
+import type { RunState } from '../db/schema/enums.js';
+import type { RunRow, StepRow } from './run-view.js';
+
+/** The ledger reads behind the runs endpoints. */
+
+const runColumns = `
+  r.id::int as id, r.dataset, r.mode, r.trigger, r.state,
+  to_char(r.range_from, 'YYYY-MM-DD') as "rangeFrom", to_char(r.range_to, 'YYYY-MM-DD') as "rangeTo",
+  r.window_size as "windowSize", r.cursor_from as "cursorFrom", r.window_count as "windowCount",
+  -- A completed run completed every step (completeRunIfDone requires it): no need to count them.
+  case when r.state = 'completed' then r.window_count * 4
+       else (select count(*) from pipeline_steps s where s.run_id = r.id and s.state = 'completed')::int end as "stepsCompleted",
+  r.rows_extracted as "rowsExtracted", r.rows_rejected as "rowsRejected", r.rows_duplicate as "rowsDuplicate",
+  r.rows_inserted as "rowsInserted", r.rows_updated as "rowsUpdated", r.rows_unchanged as "rowsUnchanged",
+  r.error, r.created_at as "createdAt", r.started_at as "startedAt", r.ended_at as "endedAt",
+  case when r.started_at is null then null
+       else round(extract(epoch from coalesce(r.ended_at, now()) - r.started_at) * 1000)::float8 end as "durationMs"`;
+
+/**
+ * Newest first, one page (keyset: ids only grow, so `id < before` is the next page whatever was
+ * added meanwhile). One row more than asked tells whether another page follows.
+ */
+export async function listRuns(
+  pool: pg.Pool,
+  options: { limit: number; state?: RunState | undefined; before?: number | undefined },
+): Promise<{ rows: RunRow[]; more: boolean }> {
+  const { rows } = await pool.query<RunRow>({
+    // Named: prepared once per connection, so the busiest read skips planning.
+    name: 'cpd-list-runs',
+    text: `select ${runColumns}
+             from pipeline_runs r
+            where ($1::run_state is null or r.state = $1) and ($2::bigint is null or r.id < $2)
+            order by r.id desc
+            limit $3`,
+    values: [options.state ?? null, options.before ?? null, options.limit + 1],
+  });
+  return { rows: rows.slice(0, options.limit), more: rows.length > options.limit };
+}
+
+export interface RunDetailRows {
+  run: RunRow & { cursorTo: string | null; sourceFieldsAdded: string[] | null };
+  steps: StepRow[];
+  rejected: { reason: string; count: number }[];
+}
+
+export async function readRunDetail(
+  pool: pg.Pool,
+  runId: number,
+): Promise<RunDetailRows | undefined> {
+  const [runs, steps, rejected] = await Promise.all([
+    pool.query<RunDetailRows['run']>(
+      `select ${runColumns}, r.cursor_to as "cursorTo", r.source_fields_added as "sourceFieldsAdded"
+         from pipeline_runs r where r.id = $1`,
+      [runId],
+    ),
+    pool.query<StepRow>(
+      `select window_index as "windowIndex",
+              to_char(window_start, 'YYYY-MM-DD"T"HH24:MI:SS') as "windowStart",
+              to_char(window_end, 'YYYY-MM-DD"T"HH24:MI:SS') as "windowEnd",
+              step, state, attempts, rows_in as "rowsIn", rows_out as "rowsOut", counts, error,
+              job_id as "jobId", started_at as "startedAt", ended_at as "endedAt", duration_ms as "durationMs"
+         from pipeline_steps where run_id = $1`,
+      [runId],
+    ),
+    pool.query<{ reason: string; count: number }>(
+      `select reason, count(*)::int as count from rejected_records where run_id = $1
+        group by reason order by count(*) desc, reason`,
+      [runId],
+    ),
+  ]);
+  const run = runs.rows[0];
+  if (!run) return undefined;
+  return { run, steps: steps.rows, rejected: rejected.rows };
+}
