@@ -13,22 +13,21 @@
  * collection before collecting again, so with defaults the process peaks far above its live
  * memory. A 1 GB limit, still twenty times the live set, makes V8 collect at 1.3 to 2 times live.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { Agent, get } from 'node:http';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createSodaClient } from '../src/source/client.js';
 import { policeLog } from '../src/source/datasets/police-log.js';
 import { windowQuery } from '../src/source/queries.js';
 import { buildPageSearch } from '../src/source/soql.js';
 import { generatePoliceLog } from '../test/support/police-log-generator.js';
+import { startFakeSourceProcess } from './fake-source.js';
 import { peakRssMb, report } from './support.js';
 
 const totalRows = 1_000_000;
 const pageSize = 50_000;
 const heapCapMb = 1024;
 const self = fileURLToPath(import.meta.url);
-const fakeMain = fileURLToPath(new URL('../test/support/fake-soda/main.ts', import.meta.url));
 const query = windowQuery(policeLog, { from: '2025-01-01', to: '2026-01-16' });
 
 interface ClientFigures {
@@ -72,19 +71,6 @@ function measureClientCapped(baseUrl: string): ClientFigures {
   );
   if (child.status !== 0) throw new Error(`the client measurement failed (exit ${child.status})`);
   return JSON.parse(child.stdout) as ClientFigures;
-}
-
-async function startFakeServer(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', fakeMain, '--rows', String(totalRows), '--seed', '1', '--port', '0'],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  const firstLine = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the fake server exited with ${code}`)));
-    createInterface({ input: child.stdout }).once('line', resolve);
-  });
-  return { url: firstLine.trim(), stop: () => child.kill('SIGTERM') };
 }
 
 function pageUrl(baseUrl: string, offset: number, limit = pageSize): string {
@@ -137,7 +123,7 @@ async function measureRawDownload(
 }
 
 let t = performance.now();
-const fake = await startFakeServer();
+const fake = await startFakeSourceProcess({ rows: totalRows, seed: 1 });
 report(
   `fake server: generate and load ${totalRows.toLocaleString('en-US')} rows`,
   (performance.now() - t) / 1000,

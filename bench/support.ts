@@ -15,10 +15,16 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** Prints one figure against its target and returns whether it was met. */
-export function report(label: string, value: number, unit: string, target?: { max?: number; min?: number }): boolean {
+export function report(
+  label: string,
+  value: number,
+  unit: string,
+  target?: { max?: number; min?: number },
+): boolean {
   const met =
     target === undefined ||
-    ((target.max === undefined || value <= target.max) && (target.min === undefined || value >= target.min));
+    ((target.max === undefined || value <= target.max) &&
+      (target.min === undefined || value >= target.min));
   const goal =
     target === undefined
       ? ''

@@ -210,13 +210,24 @@ export async function completeStep(
   windowIndex: number,
   step: StepName,
   outcome: { rowsIn: number; rowsOut: number; counts: StepCounts },
+  redo = false,
 ): Promise<void> {
+  // A redo (staging rebuilt for a later step) counts as one more attempt of a completed step.
   const { rowCount } = await client.query(
     `update pipeline_steps
         set state = 'completed', rows_in = $4, rows_out = $5, counts = $6, error = null, ended_at = clock_timestamp(),
-            duration_ms = (extract(epoch from clock_timestamp() - started_at) * 1000)::int
-      where run_id = $1 and window_index = $2 and step = $3 and state <> 'completed'`,
-    [runId, windowIndex, step, outcome.rowsIn, outcome.rowsOut, JSON.stringify(outcome.counts)],
+            duration_ms = (extract(epoch from clock_timestamp() - started_at) * 1000)::int,
+            attempts = attempts + case when $7 then 1 else 0 end
+      where run_id = $1 and window_index = $2 and step = $3 and (state <> 'completed' or $7)`,
+    [
+      runId,
+      windowIndex,
+      step,
+      outcome.rowsIn,
+      outcome.rowsOut,
+      JSON.stringify(outcome.counts),
+      redo,
+    ],
   );
   if (!rowCount)
     throw new StepAlreadyCompleted(
@@ -344,7 +355,7 @@ export async function readRunTotals(pool: pg.Pool, runId: number): Promise<RunTo
             rows_rejected as "rowsRejected", rows_duplicate as "rowsDuplicate", rows_inserted as "rowsInserted",
             rows_updated as "rowsUpdated", rows_unchanged as "rowsUnchanged",
             source_fields_added as "sourceFieldsAdded", error,
-            (extract(epoch from coalesce(ended_at, now()) - coalesce(started_at, created_at)) * 1000)::int as "durationMs"
+            (extract(epoch from coalesce(ended_at, now()) - coalesce(started_at, created_at)) * 1000)::float8 as "durationMs"
        from pipeline_runs where id = $1`,
     [runId],
   );
@@ -365,7 +376,7 @@ export interface StepTotals {
 export async function readStepTotals(pool: pg.Pool, runId: number): Promise<StepTotals[]> {
   const { rows } = await pool.query<StepTotals>(
     `select step, coalesce(sum(rows_in), 0)::int as "rowsIn", coalesce(sum(rows_out), 0)::int as "rowsOut",
-            coalesce(sum(duration_ms), 0)::int as "durationMs", count(*)::int as windows,
+            coalesce(sum(duration_ms), 0)::float8 as "durationMs", count(*)::int as windows,
             count(*) filter (where state = 'completed')::int as completed
        from pipeline_steps where run_id = $1 group by step order by step`,
     [runId],

@@ -155,9 +155,25 @@ function formatOffset(offsetMs: number): string {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Offsets by zone and minute: on a transition day every row asks, and Intl is slow. */
+const offsetCache = new Map<string, number>();
 
 /** The zone's offset from UTC, in ms, at an instant (whole seconds; zones here have no finer). */
 function offsetAt(instantMs: number, timeZone: string): number {
+  if (instantMs % 60_000 === 0) {
+    const key = `${timeZone}|${instantMs}`;
+    let offset = offsetCache.get(key);
+    if (offset === undefined) {
+      offset = computeOffset(instantMs, timeZone);
+      if (offsetCache.size > 100_000) offsetCache.clear();
+      offsetCache.set(key, offset);
+    }
+    return offset;
+  }
+  return computeOffset(instantMs, timeZone);
+}
+
+function computeOffset(instantMs: number, timeZone: string): number {
   let formatter = formatters.get(timeZone);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat('en-US', {

@@ -2,7 +2,8 @@ import type { StepName } from '../db/schema/enums.js';
 import { isRetryable, UserError } from '../errors.js';
 import { getDatasetPipeline } from './datasets.js';
 import { beginStep, failStep, readWindowSpec, StepAlreadyCompleted, stepOrder } from './ledger.js';
-import type { StepDeps, StepFunction, StepOutcome } from './steps/context.js';
+import { countStagedRows, type StagingKind } from './staging.js';
+import type { StepDeps, StepFunction, StepInput, StepOutcome } from './steps/context.js';
 import { extractWindow } from './steps/extract.js';
 import { loadWindow } from './steps/load.js';
 import { transformWindow } from './steps/transform.js';
@@ -54,6 +55,66 @@ async function assertPreviousStepCompleted(
   }
 }
 
+/** The staging tables each step reads, and the step that writes each. */
+const reads: Record<StepName, StagingKind[]> = {
+  extract: [],
+  validate: ['raw'],
+  transform: ['raw', 'skip'],
+  load: ['clean'],
+};
+const writtenBy: Record<StagingKind, StepName> = {
+  raw: 'extract',
+  skip: 'validate',
+  clean: 'transform',
+};
+
+/**
+ * Staging is unlogged: a PostgreSQL crash empties it while the ledger still says the steps that
+ * wrote it completed. Before a step reads its input, the rows there are checked against what the
+ * ledger says was written; if any are gone, the steps from the earliest loss up to this one run
+ * again (from the source, when raw rows were lost), so nothing is lost and nothing is stale.
+ */
+async function restoreLostStaging(step: StepName, deps: StepDeps, input: StepInput): Promise<void> {
+  if (reads[step].length === 0) return;
+  const { runId, windowIndex } = input.spec;
+  const { rows } = await deps.pool.query<{
+    step: StepName;
+    rowsIn: number | null;
+    rowsOut: number | null;
+  }>(
+    `select step, rows_in as "rowsIn", rows_out as "rowsOut" from pipeline_steps where run_id = $1 and window_index = $2`,
+    [runId, windowIndex],
+  );
+  const recorded = (name: StepName) =>
+    rows.find((row) => row.step === name) ?? { rowsIn: 0, rowsOut: 0 };
+  const expected: Record<StagingKind, number> = {
+    raw: recorded('extract').rowsOut ?? 0,
+    skip: (recorded('validate').rowsIn ?? 0) - (recorded('validate').rowsOut ?? 0),
+    clean: recorded('transform').rowsOut ?? 0,
+  };
+  const client = await deps.pool.connect();
+  const lost: StagingKind[] = [];
+  try {
+    const check = async (kind: StagingKind) => {
+      if ((await countStagedRows(client, kind, runId, windowIndex)) !== expected[kind])
+        lost.push(kind);
+    };
+    for (const kind of reads[step]) await check(kind);
+    // Rebuilding clean needs what transform reads.
+    if (lost.includes('clean')) for (const kind of reads.transform) await check(kind);
+  } finally {
+    client.release();
+  }
+  if (lost.length === 0) return;
+  const from = Math.min(...lost.map((kind) => stepOrder.indexOf(writtenBy[kind])));
+  const redo = stepOrder.slice(from, stepOrder.indexOf(step));
+  deps.log.warn(
+    { runId, windowIndex, step, lost, redo },
+    'staging rows were lost (PostgreSQL restarted?); rebuilding them',
+  );
+  for (const name of redo) await stepFunctions[name](deps, { ...input, redo: true });
+}
+
 export type RunStepResult = StepOutcome & {
   /** True when the ledger showed the step already completed: a re-delivery, nothing redone. */
   skipped: boolean;
@@ -82,9 +143,15 @@ export async function runStep(
   }
   try {
     const spec = await readWindowSpec(deps.pool, runId, windowIndex);
+    const pipeline = getDatasetPipeline(spec.dataset);
+    await restoreLostStaging(step, deps, {
+      spec,
+      pipeline,
+      ...(options.signal && { signal: options.signal }),
+    });
     const outcome = await stepFunctions[step](deps, {
       spec,
-      pipeline: getDatasetPipeline(spec.dataset),
+      pipeline,
       ...(options.onProgress && { onProgress: options.onProgress }),
       ...(options.signal && { signal: options.signal }),
     });

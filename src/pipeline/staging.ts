@@ -6,17 +6,19 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 
 /**
  * Rows between steps live in PostgreSQL, one table per (run, window, kind), created from the
- * templates in the `staging` schema (src/db/schema/staging.ts). A step that is retried replaces
- * its table wholesale; the load drops both in the transaction that commits the window. They are
- * ordinary (logged) tables, so a PostgreSQL crash mid-run loses nothing a later step needs.
+ * templates in the `staging` schema (src/db/schema/staging.ts): `raw` (what extract fetched),
+ * `skip` (rows validate set aside) and `clean` (what transform produced). A step that is retried
+ * replaces its table wholesale; the load drops them all in the transaction that commits the
+ * window.
+ *
+ * They are UNLOGGED: a million-row window writes about a gigabyte to staging, and sparing the
+ * write-ahead log that halves its cost. The price is that a PostgreSQL crash empties them (a clean
+ * restart does not). Nothing is lost then: every step checks its input against what the ledger
+ * says its producer wrote, and rebuilds it from the source if it is gone (run-step.ts).
  */
 
-export type StagingKind = 'raw' | 'clean';
-
-const templates: Record<StagingKind, string> = {
-  raw: 'staging.raw_rows',
-  clean: 'staging.clean_rows',
-};
+export type StagingKind = 'raw' | 'skip' | 'clean';
+const kinds: readonly StagingKind[] = ['raw', 'skip', 'clean'];
 
 /** `staging."raw_r12_w3"`: run and window ids are integers, so the name is safe by construction. */
 export function stagingTable(kind: StagingKind, runId: number, windowIndex: number): string {
@@ -26,17 +28,37 @@ export function stagingTable(kind: StagingKind, runId: number, windowIndex: numb
   return `staging."${kind}_r${runId}_w${windowIndex}"`;
 }
 
-/** (Re)creates an empty staging table; run it in the transaction that fills it. */
+/** (Re)creates an empty staging table from its template; run it in the transaction that fills it. */
 export async function recreateStagingTable(
   client: pg.ClientBase,
   kind: StagingKind,
+  template: string,
   runId: number,
   windowIndex: number,
 ): Promise<string> {
   const table = stagingTable(kind, runId, windowIndex);
   await client.query(`drop table if exists ${table}`);
-  await client.query(`create table ${table} (like ${templates[kind]} including defaults)`);
+  await client.query(`create unlogged table ${table} (like ${template} including defaults)`);
   return table;
+}
+
+/** Rows in a staging table, or undefined when it does not exist. */
+export async function countStagedRows(
+  client: pg.ClientBase,
+  kind: StagingKind,
+  runId: number,
+  windowIndex: number,
+): Promise<number | undefined> {
+  const table = stagingTable(kind, runId, windowIndex);
+  const { rows } = await client.query<{ present: boolean }>(
+    'select to_regclass($1) is not null as present',
+    [table],
+  );
+  if (!rows[0]?.present) return undefined;
+  const counted = await client.query<{ count: number }>(
+    `select count(*)::int as count from ${table}`,
+  );
+  return counted.rows[0]?.count;
 }
 
 export async function dropStagingTables(
@@ -45,7 +67,7 @@ export async function dropStagingTables(
   windowIndex: number,
 ): Promise<void> {
   await client.query(
-    `drop table if exists ${stagingTable('raw', runId, windowIndex)}, ${stagingTable('clean', runId, windowIndex)}`,
+    `drop table if exists ${kinds.map((kind) => stagingTable(kind, runId, windowIndex)).join(', ')}`,
   );
 }
 
@@ -54,57 +76,46 @@ export async function dropRunStaging(client: pg.ClientBase, runId: number): Prom
   const { rows } = await client.query<{ name: string }>(
     `select format('%I.%I', schemaname, tablename) as name from pg_tables
       where schemaname = 'staging' and tablename ~ $1`,
-    [`^(raw|clean)_r${runId}_w[0-9]+$`],
+    [`^(${kinds.join('|')})_r${runId}_w[0-9]+$`],
   );
   if (rows.length > 0)
     await client.query(`drop table if exists ${rows.map((row) => row.name).join(', ')}`);
 }
 
-/** Streams COPY text lines into a table, batched so a million lines are not a million writes. */
-export async function copyLinesInto(
+/**
+ * Streams COPY text into a table. Each item is any number of whole lines: producers batch, so a
+ * million rows are not a million stream writes.
+ */
+export async function copyInto(
   client: pg.ClientBase,
   table: string,
   columns: readonly string[],
-  lines: AsyncIterable<string> | Iterable<string>,
+  batches: AsyncIterable<string> | Iterable<string>,
 ): Promise<void> {
   const sink = client.query(
     copyFrom(`copy ${table} (${columns.map((c) => `"${c}"`).join(', ')}) from stdin`),
   );
-  await pipeline(Readable.from(batchLines(lines), { objectMode: false }), sink);
-}
-
-async function* batchLines(
-  lines: AsyncIterable<string> | Iterable<string>,
-  batchChars = 1 << 18,
-): AsyncGenerator<string> {
-  let batch = '';
-  for await (const line of lines) {
-    batch += line;
-    if (batch.length >= batchChars) {
-      yield batch;
-      batch = '';
-    }
-  }
-  if (batch !== '') yield batch;
+  await pipeline(Readable.from(batches, { objectMode: false }), sink);
 }
 
 /**
- * Streams the lines a `COPY (query) TO STDOUT` produces, without holding more than a chunk in
- * memory. In text format a newline inside a value is escaped, so every newline ends a row.
+ * Streams the lines a `COPY (query) TO STDOUT` produces, a batch (whatever arrived in one chunk)
+ * at a time, never holding more than a chunk. In text format a newline inside a value is escaped,
+ * so every newline ends a row.
  */
-export async function* copyLinesOut(client: pg.ClientBase, query: string): AsyncGenerator<string> {
+export async function* copyLinesOut(
+  client: pg.ClientBase,
+  query: string,
+): AsyncGenerator<string[]> {
   const source = client.query(copyTo(`copy (${query}) to stdout`));
   const decoder = new StringDecoder('utf8');
   let rest = '';
   for await (const chunk of source as AsyncIterable<Buffer>) {
     const text = rest + decoder.write(chunk);
-    let start = 0;
-    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-      yield text.slice(start, end);
-      start = end + 1;
-    }
-    rest = text.slice(start);
+    const lines = text.split('\n');
+    rest = lines.pop()!;
+    if (lines.length > 0) yield lines;
   }
   rest += decoder.end();
-  if (rest !== '') yield rest;
+  if (rest !== '') yield [rest];
 }

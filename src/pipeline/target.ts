@@ -26,5 +26,7 @@ export interface TargetTable {
 
 export interface DatasetPipeline {
   source: DatasetDefinition;
+  /** Template of the per-window raw staging table: `row_number`, one text column per source field, `extra_fields`, `raw_json`. */
+  rawTemplate: string;
   target: TargetTable;
 }

@@ -3,12 +3,16 @@
  */
 
 const whitespaceRun = /\s+/g;
+/** Anything normalizeText would change inside an already trimmed value. */
+const untidyInside = /\s\s|[^\S ]/;
 
 /** Trims and collapses every run of whitespace to one space; empty becomes null. */
 export function normalizeText(value: string | undefined): string | null {
   if (value === undefined) return null;
-  const normalized = value.replace(whitespaceRun, ' ').trim();
-  return normalized === '' ? null : normalized;
+  // Most values are already tidy (or only padded at the end): skip the regular expression then.
+  const trimmed = value.trim();
+  if (trimmed === '') return null;
+  return untidyInside.test(trimmed) ? trimmed.replace(whitespaceRun, ' ') : trimmed;
 }
 
 /** As normalizeText, in upper case: codes and place names are published in capitals. */
@@ -19,6 +23,8 @@ export function normalizeCode(value: string | undefined): string | null {
 
 const horizontalWhitespace = /[^\S\n]+/g;
 const manyNewlines = /\n{3,}/g;
+/** Anything normalizeNarrative would change inside an already trimmed value. */
+const untidyNarrative = /[^\S \n]| {2}| \n|\n |\n\n\n/;
 
 /**
  * Narrative text keeps its paragraphs: line endings become `\n`, runs of spaces one space, at
@@ -26,7 +32,10 @@ const manyNewlines = /\n{3,}/g;
  */
 export function normalizeNarrative(value: string | undefined): string | null {
   if (value === undefined) return null;
-  const normalized = value
+  const trimmed = value.trim();
+  if (trimmed === '') return null;
+  if (!untidyNarrative.test(trimmed)) return trimmed;
+  const normalized = trimmed
     .replace(/\r\n?/g, '\n')
     .replace(horizontalWhitespace, ' ')
     .replace(/ ?\n ?/g, '\n')

@@ -9,7 +9,8 @@ const expectedTables = [
   'public.rejected_records',
   'public.sync_state',
   'staging.clean_rows',
-  'staging.raw_rows',
+  'staging.raw_police_log',
+  'staging.skipped_rows',
 ];
 
 /** Everything a migration could change, as one comparable text. */

@@ -309,3 +309,55 @@ describe('steps out of order', () => {
     }
   });
 });
+
+describe('staging lost between steps (as a PostgreSQL crash empties unlogged tables)', () => {
+  it('is rebuilt from the source before the next step reads it, and the load is exact', async () => {
+    const database = await createTestDatabase();
+    const rows = [...generatePoliceLog({ seed: 12, rows: 800 })];
+    const fake = await startFakeSoda({ rows });
+    try {
+      const deps = stepDepsFor(database, fake);
+      const request = await planRun(
+        database.pool,
+        getDatasetPipeline('3gki-wyrb'),
+        wholeRange,
+        'api',
+      );
+      const { run } = await createRun(database.pool, request);
+      const step = (name: 'extract' | 'validate' | 'transform' | 'load') =>
+        runStep(name, deps, { runId: run.id, windowIndex: 0 });
+      await step('extract');
+      await step('validate');
+      await step('transform');
+      // Every staging table of the window emptied, as crash recovery does to unlogged tables.
+      await database.pool.query(
+        `truncate staging."raw_r${run.id}_w0", staging."skip_r${run.id}_w0", staging."clean_r${run.id}_w0"`,
+      );
+      const load = await step('load');
+      const distinct = new Set(rows.map((row) => row.id)).size;
+      expect(load.counts).toMatchObject({ inserted: distinct, extracted: rows.length });
+      const { rows: attempts } = await database.pool.query<{
+        step: string;
+        attempts: number;
+        state: string;
+      }>('select step, attempts, state from pipeline_steps where run_id = $1 order by step', [
+        run.id,
+      ]);
+      expect(
+        Object.fromEntries(attempts.map((row) => [row.step, [row.state, row.attempts]])),
+      ).toEqual({
+        extract: ['completed', 2],
+        validate: ['completed', 2],
+        transform: ['completed', 2],
+        load: ['completed', 1],
+      });
+      const { rows: counted } = await database.pool.query<{ count: number }>(
+        'select count(*)::int as count from incidents',
+      );
+      expect(counted[0]!.count).toBe(distinct);
+    } finally {
+      await fake.close();
+      await database.drop();
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   normalizeCode,
@@ -51,5 +52,30 @@ describe('splitStatute', () => {
     ['TRAFFIC INVESTIGATIONS', 'TRAFFIC INVESTIGATIONS', null],
   ])('%s', (subtype, offense, statute) => {
     expect(splitStatute(subtype)).toEqual({ offense, statute });
+  });
+});
+
+describe('the fast paths', () => {
+  it('give what the plain regular-expression versions give, for any mix of whitespace (property)', () => {
+    const slowText = (value: string) => value.replace(/\s+/g, ' ').trim() || null;
+    const slowNarrative = (value: string) =>
+      value
+        .replace(/\r\n?/g, '\n')
+        .replace(/[^\S\n]+/g, ' ')
+        .replace(/ ?\n ?/g, '\n')
+        .replace(/\n{3,}/g, '\n\n')
+        .trim() || null;
+    const text = fc.string({
+      unit: fc.constantFrom('a', 'B', ' ', '\n', '\r', '\t', '\u00a0', '\u2003', '\ufeff'),
+    });
+    fc.assert(
+      fc.property(
+        text,
+        (value) =>
+          normalizeText(value) === slowText(value) &&
+          normalizeNarrative(value) === slowNarrative(value),
+      ),
+      { numRuns: 5_000 },
+    );
   });
 });

@@ -23,6 +23,11 @@ export interface StepInput {
   /** Called now and then with the rows done so far, for progress bars. */
   onProgress?: (rows: number) => void;
   signal?: AbortSignal;
+  /**
+   * Run again although the ledger says the step completed: its staging output was lost (see
+   * run-step.ts), and a later step needs it rebuilt.
+   */
+  redo?: boolean;
 }
 
 export interface StepOutcome {

@@ -1,25 +1,36 @@
 import { UserError } from '../../errors.js';
 import { compareFields } from '../../source/dataset.js';
 import { incrementalQuery, windowQuery } from '../../source/queries.js';
-import { encodeCopyLine } from '../copy-text.js';
 import { completeStep, recordAddedFields } from '../ledger.js';
-import { copyLinesInto, recreateStagingTable } from '../staging.js';
+import { createRawRowEncoder, rawColumns } from '../raw-rows.js';
+import { copyInto, recreateStagingTable } from '../staging.js';
 import { inTransaction, type StepFunction } from './context.js';
 
 /**
- * extract: the window's rows from the source into the window's raw staging table, each as the
- * JSON the source sent, numbered in the source's stable order. All or nothing: the table and the
+ * extract: the window's rows from the source into the window's raw staging table, numbered in the
+ * source's stable order (raw-rows.ts says how a row is kept). All or nothing: the table and the
  * step's completion commit together, so a retried extract starts clean.
  */
-export const extractWindow: StepFunction = async (deps, { spec, pipeline, onProgress, signal }) => {
+export const extractWindow: StepFunction = async (
+  deps,
+  { spec, pipeline, onProgress, signal, redo },
+) => {
   const definition = pipeline.source;
   const query =
     spec.mode === 'window'
       ? windowQuery(definition, { from: spec.start!, to: spec.end! })
       : incrementalQuery(definition, spec.cursorFrom ? { since: spec.cursorFrom } : {});
+  const encode = createRawRowEncoder(definition);
+  const columns = rawColumns(definition);
 
   return inTransaction(deps.pool, async (client) => {
-    const table = await recreateStagingTable(client, 'raw', spec.runId, spec.windowIndex);
+    const table = await recreateStagingTable(
+      client,
+      'raw',
+      pipeline.rawTemplate,
+      spec.runId,
+      spec.windowIndex,
+    );
     let rows = 0;
     let checkedFields = false;
     for await (const page of deps.source.pages(definition.id, query, signal)) {
@@ -40,18 +51,28 @@ export const extractWindow: StepFunction = async (deps, { spec, pipeline, onProg
           await recordAddedFields(deps.pool, spec.runId, drift.added);
         }
       }
-      const first = rows;
-      await copyLinesInto(
-        client,
-        table,
-        ['row_number', 'payload'],
-        page.rows.map((row, index) => encodeCopyLine([first + index, JSON.stringify(row)])),
-      );
+      await copyInto(client, table, columns, encodePage(page.rows, rows, encode));
       rows += page.rows.length;
       onProgress?.(rows);
     }
     const outcome = { rowsIn: rows, rowsOut: rows, counts: { extracted: rows } };
-    await completeStep(client, spec.runId, spec.windowIndex, 'extract', outcome);
+    await completeStep(client, spec.runId, spec.windowIndex, 'extract', outcome, redo);
     return outcome;
   });
 };
+
+/** A page as COPY text, in batches of a few thousand lines. */
+function* encodePage(
+  rows: Record<string, unknown>[],
+  firstRowNumber: number,
+  encode: (rowNumber: number, row: Record<string, unknown>) => string,
+): Generator<string> {
+  const batch = 2_000;
+  for (let start = 0; start < rows.length; start += batch) {
+    let text = '';
+    const end = Math.min(rows.length, start + batch);
+    for (let index = start; index < end; index++)
+      text += encode(firstRowNumber + index, rows[index]!);
+    yield text;
+  }
+}

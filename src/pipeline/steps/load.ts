@@ -58,6 +58,8 @@ export function buildUpsertSql(target: TargetTable, clean: string): string {
     with upserted as (
       insert into ${quote(target.table)} as target (${stored.map(quote).join(', ')}, first_seen_run_id, last_changed_run_id, loaded_at)
       select ${stored.map(quote).join(', ')}, $1::bigint, $1::bigint, now() from ${clean}
+       -- in key order: the indexes are written in order, and concurrent loads lock alike
+       order by ${quote(target.keyColumn)}
       on conflict (${quote(target.keyColumn)}) do update
         set ${content.map((column) => `${column} = excluded.${column}`).join(', ')},
             last_changed_run_id = excluded.last_changed_run_id,

@@ -1,48 +1,65 @@
 import { decodeCopyValue, encodeCopyLine } from '../copy-text.js';
 import { completeStep } from '../ledger.js';
-import { copyLinesInto, copyLinesOut, recreateStagingTable, stagingTable } from '../staging.js';
+import { decodeRawLine, rawColumns, rowOf } from '../raw-rows.js';
+import { copyInto, copyLinesOut, recreateStagingTable, stagingTable } from '../staging.js';
 import type { ValidRow } from '../validate-row.js';
 import { inTransaction, type StepFunction } from './context.js';
 
 /**
- * transform: the validated rows through the dataset's pure transform into the window's clean
+ * transform: the rows validate kept through the dataset's pure transform into the window's clean
  * staging table (typed columns, one row per id). Reading and writing are streams on two
- * connections, so a million rows never sit in memory.
+ * connections, a batch at a time, so a million rows never sit in memory.
  */
 export const transformWindow: StepFunction = async (
   deps,
-  { spec, pipeline, onProgress, signal },
+  { spec, pipeline, onProgress, signal, redo },
 ) => {
-  const { target } = pipeline;
+  const { target, source: definition } = pipeline;
   const raw = stagingTable('raw', spec.runId, spec.windowIndex);
+  const skip = stagingTable('skip', spec.runId, spec.windowIndex);
 
   return inTransaction(deps.pool, async (writer) => {
-    const clean = await recreateStagingTable(writer, 'clean', spec.runId, spec.windowIndex);
+    const skipped = new Set(
+      (await writer.query<{ row_number: number }>(`select row_number from ${skip}`)).rows.map(
+        (row) => row.row_number,
+      ),
+    );
+    const clean = await recreateStagingTable(
+      writer,
+      'clean',
+      target.cleanTemplate,
+      spec.runId,
+      spec.windowIndex,
+    );
     let rows = 0;
     const reader = await deps.pool.connect();
     try {
+      const query = `select ${rawColumns(definition)
+        .map((column) => `"${column}"`)
+        .join(', ')} from ${raw} order by row_number`;
       async function* transformed(): AsyncGenerator<string> {
-        for await (const line of copyLinesOut(
-          reader,
-          `select row_number, payload from ${raw} order by row_number`,
-        )) {
-          const tab = line.indexOf('\t');
-          const row = JSON.parse(decodeCopyValue(line.slice(tab + 1))!) as ValidRow;
-          yield encodeCopyLine([line.slice(0, tab), ...target.transform(row)]);
-          rows += 1;
-          if (rows % 10_000 === 0) {
-            onProgress?.(rows);
-            signal?.throwIfAborted();
+        for await (const lines of copyLinesOut(reader, query)) {
+          signal?.throwIfAborted();
+          let batch = '';
+          for (const line of lines) {
+            const rawRow = decodeRawLine(definition, line, decodeCopyValue);
+            if (skipped.has(rawRow.rowNumber)) continue;
+            batch += encodeCopyLine([
+              rawRow.rowNumber,
+              ...target.transform(rowOf(rawRow) as ValidRow),
+            ]);
+            rows += 1;
           }
+          onProgress?.(rows);
+          if (batch !== '') yield batch;
         }
       }
-      await copyLinesInto(writer, clean, ['row_number', ...target.columns], transformed());
+      await copyInto(writer, clean, ['row_number', ...target.columns], transformed());
     } finally {
       reader.release();
     }
-    onProgress?.(rows);
     const outcome = { rowsIn: rows, rowsOut: rows, counts: { transformed: rows } };
-    await completeStep(writer, spec.runId, spec.windowIndex, 'transform', outcome);
+    await completeStep(writer, spec.runId, spec.windowIndex, 'transform', outcome, redo);
     return outcome;
   });
 };

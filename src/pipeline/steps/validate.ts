@@ -1,42 +1,49 @@
 import type pg from 'pg';
 import { UserError } from '../../errors.js';
-import { decodeCopyValue } from '../copy-text.js';
+import type { DatasetDefinition } from '../../source/dataset.js';
+import { decodeCopyValue, encodeCopyLine } from '../copy-text.js';
 import { completeStep } from '../ledger.js';
-import { copyLinesOut, stagingTable } from '../staging.js';
+import { decodeRawLine, payloadOf, rawColumns, rowOf, type RawRow } from '../raw-rows.js';
+import { copyInto, copyLinesOut, recreateStagingTable, stagingTable } from '../staging.js';
 import { createRowValidator, sanitizeForJsonb, type RejectReason } from '../validate-row.js';
-import { normalizeStamp } from '../windows.js';
 import { inTransaction, type StepFunction } from './context.js';
 
 /**
  * validate: every staged row through the dataset's zod schema. A bad row goes to
- * `rejected_records` with its payload and a reason, and leaves the staging table; it never fails
- * the run alone. The run fails when the rejected share of the window passes the threshold: the
- * quarantine is still written, so the reason can be read, and nothing is loaded.
+ * `rejected_records` with its payload and a reason; it never fails the run alone. The run fails
+ * when the rejected share of the window passes the threshold: the quarantine is still written,
+ * so the reasons can be read, and nothing is loaded.
  *
  * Repeated ids in one extract resolve here, deterministically: the row with the latest update
- * stamp wins, and on equal stamps the later row in the source's order. The others leave staging
- * (counted as duplicates, not rejected: they were fine, just superseded).
+ * stamp wins, and on equal stamps the later row in the source's order. The others are superseded
+ * (counted as duplicates, not rejected: they were fine, just older).
+ *
+ * The rows set aside go to the window's `skip` table; the raw table is left as extract wrote it,
+ * so running validate again gives the same answer.
  */
 
 interface Rejection {
-  rowNumber: number;
-  sourceKey: string | null;
+  raw: RawRow;
   reason: RejectReason;
   detail: string;
-  payload: string;
 }
 
 const rejectionBatch = 1_000;
 
 export const validateWindow: StepFunction = async (
   deps,
-  { spec, pipeline, onProgress, signal },
+  { spec, pipeline, onProgress, signal, redo },
 ) => {
   const { source: definition } = pipeline;
   const validate = createRowValidator(definition);
-  const table = stagingTable('raw', spec.runId, spec.windowIndex);
-  const winners = new Map<string, { rowNumber: number; stamp: string }>();
-  const dropped: number[] = [];
+  const keyOf = createKeyReader(definition);
+  const stampField = definition.cursorField;
+  const raw = stagingTable('raw', spec.runId, spec.windowIndex);
+
+  // Per id, the row number of the version that wins so far; stamps by row number, as numbers.
+  const winners = new Map<string | number, number>();
+  const stamps: number[] = [];
+  const skipped: Array<[number, 'rejected' | 'superseded']> = [];
   const reasonCounts = new Map<RejectReason, number>();
   let total = 0;
   let duplicates = 0;
@@ -48,76 +55,65 @@ export const validateWindow: StepFunction = async (
     ]);
     let pending: Rejection[] = [];
     const reject = async (rejection: Rejection) => {
-      dropped.push(rejection.rowNumber);
+      skipped.push([rejection.raw.rowNumber, 'rejected']);
       reasonCounts.set(rejection.reason, (reasonCounts.get(rejection.reason) ?? 0) + 1);
       pending.push(rejection);
       if (pending.length >= rejectionBatch) {
-        await insertRejections(writer, spec.runId, spec.windowIndex, definition.id, pending);
+        await insertRejections(writer, spec.runId, spec.windowIndex, definition, pending);
         pending = [];
       }
     };
 
     const reader = await deps.pool.connect();
     try {
-      for await (const line of copyLinesOut(
-        reader,
-        `select row_number, payload from ${table} order by row_number`,
-      )) {
-        const tab = line.indexOf('\t');
-        const rowNumber = Number(line.slice(0, tab));
-        const payload = decodeCopyValue(line.slice(tab + 1))!;
-        total += 1;
-        if (total % 10_000 === 0) {
-          onProgress?.(total);
-          signal?.throwIfAborted();
-        }
-
-        let row: unknown;
-        try {
-          row = JSON.parse(payload);
-        } catch {
-          await reject({
-            rowNumber,
-            sourceKey: null,
-            reason: 'malformed_json',
-            detail: 'the staged row is not JSON',
-            payload: JSON.stringify(payload),
-          });
-          continue;
-        }
-        const verdict = validate(row);
-        if (!verdict.ok) {
-          await reject({
-            rowNumber,
-            sourceKey: keyOf(row, definition.naturalKey),
-            reason: verdict.reason,
-            detail: verdict.detail,
-            payload,
-          });
-          continue;
-        }
-        const key = verdict.row[definition.naturalKey]!;
-        const stamp = normalizeStamp(verdict.row[definition.cursorField] ?? '');
-        const previous = winners.get(key);
-        if (previous === undefined) {
-          winners.set(key, { rowNumber, stamp });
-        } else {
+      const query = `select ${rawColumns(definition)
+        .map((column) => `"${column}"`)
+        .join(', ')} from ${raw} order by row_number`;
+      for await (const lines of copyLinesOut(reader, query)) {
+        signal?.throwIfAborted();
+        for (const line of lines) {
+          const rawRow = decodeRawLine(definition, line, decodeCopyValue);
+          total += 1;
+          let row: unknown;
+          try {
+            row = rowOf(rawRow);
+          } catch {
+            await reject({
+              raw: rawRow,
+              reason: 'malformed_json',
+              detail: 'the staged row is not JSON',
+            });
+            continue;
+          }
+          const verdict = validate(row);
+          if (!verdict.ok) {
+            await reject({ raw: rawRow, reason: verdict.reason, detail: verdict.detail });
+            continue;
+          }
+          const key = keyOf(verdict.row[definition.naturalKey]!);
+          const stamp = Date.parse(`${verdict.row[stampField]!}Z`);
+          stamps[rawRow.rowNumber] = stamp;
+          const previous = winners.get(key);
+          if (previous === undefined) {
+            winners.set(key, rawRow.rowNumber);
+            continue;
+          }
           duplicates += 1;
           // Rows arrive in row-number order, so on equal stamps the newcomer is the later row.
-          if (stamp >= previous.stamp) {
-            dropped.push(previous.rowNumber);
-            winners.set(key, { rowNumber, stamp });
+          if (stamp >= stamps[previous]!) {
+            skipped.push([previous, 'superseded']);
+            winners.set(key, rawRow.rowNumber);
           } else {
-            dropped.push(rowNumber);
+            skipped.push([rawRow.rowNumber, 'superseded']);
           }
         }
+        onProgress?.(total);
       }
     } finally {
       reader.release();
     }
     if (pending.length > 0)
-      await insertRejections(writer, spec.runId, spec.windowIndex, definition.id, pending);
-    onProgress?.(total);
+      await insertRejections(writer, spec.runId, spec.windowIndex, definition, pending);
 
     const rejected = total - winners.size - duplicates;
     const counts = { extracted: total, valid: total - rejected, rejected, duplicate: duplicates };
@@ -134,36 +130,52 @@ export const validateWindow: StepFunction = async (
       );
     }
 
-    if (dropped.length > 0) {
-      await writer.query(`delete from ${table} where row_number = any($1::int[])`, [dropped]);
-    }
+    const skip = await recreateStagingTable(
+      writer,
+      'skip',
+      'staging.skipped_rows',
+      spec.runId,
+      spec.windowIndex,
+    );
+    await copyInto(
+      writer,
+      skip,
+      ['row_number', 'reason'],
+      [skipped.map(([rowNumber, reason]) => encodeCopyLine([rowNumber, reason])).join('')],
+    );
     const outcome = { rowsIn: total, rowsOut: winners.size, counts };
-    await completeStep(writer, spec.runId, spec.windowIndex, 'validate', outcome);
+    await completeStep(writer, spec.runId, spec.windowIndex, 'validate', outcome, redo);
     return outcome;
   });
   if (result instanceof RejectThresholdError) throw result;
   return result;
 };
 
-function keyOf(row: unknown, naturalKey: string): string | null {
-  if (row === null || typeof row !== 'object' || Array.isArray(row)) return null;
-  const value = (row as Record<string, unknown>)[naturalKey];
-  return typeof value === 'string' || typeof value === 'number'
-    ? String(value).slice(0, 100)
-    : null;
+/** Natural keys compared as numbers when the definition says they are whole numbers (compact). */
+function createKeyReader(definition: DatasetDefinition): (value: string) => string | number {
+  const integer =
+    definition.fields.find((field) => field.name === definition.naturalKey)?.format === 'integer';
+  return integer ? (value) => (value.length <= 15 ? Number(value) : value) : (value) => value;
 }
 
 async function insertRejections(
   client: pg.ClientBase,
   runId: number,
   windowIndex: number,
-  dataset: string,
+  definition: DatasetDefinition,
   rejections: Rejection[],
 ): Promise<void> {
   const payloads = rejections.map((rejection) => {
-    const { value, replaced } = sanitizeForJsonb(JSON.parse(rejection.payload));
-    return { json: JSON.stringify(value), replaced };
+    const { value, replaced } = sanitizeForJsonb(payloadOf(rejection.raw));
+    return { value, json: JSON.stringify(value), replaced };
   });
+  const sourceKey = (payload: unknown, naturalKey: string): string | null => {
+    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return null;
+    const value = (payload as Record<string, unknown>)[naturalKey];
+    return typeof value === 'string' || typeof value === 'number'
+      ? String(value).slice(0, 100)
+      : null;
+  };
   await client.query(
     `insert into rejected_records (run_id, dataset, window_index, row_number, source_key, reason, detail, payload)
      select $1, $2, $3, r.row_number, r.source_key, r.reason, r.detail, r.payload
@@ -171,10 +183,10 @@ async function insertRejections(
             as r(row_number, source_key, reason, detail, payload)`,
     [
       runId,
-      dataset,
+      definition.id,
       windowIndex,
-      rejections.map((rejection) => rejection.rowNumber),
-      rejections.map((rejection) => rejection.sourceKey?.replaceAll('\u0000', '\uFFFD') ?? null),
+      rejections.map((rejection) => rejection.raw.rowNumber),
+      payloads.map((payload) => sourceKey(payload.value, definition.naturalKey)),
       rejections.map((rejection) => rejection.reason),
       rejections.map((rejection, index) =>
         payloads[index]!.replaced

@@ -69,4 +69,8 @@ export const incidentsTarget: TargetTable = {
   transform: transformPoliceLogRow,
 };
 
-export const policeLogPipeline: DatasetPipeline = { source: policeLog, target: incidentsTarget };
+export const policeLogPipeline: DatasetPipeline = {
+  source: policeLog,
+  rawTemplate: 'staging.raw_police_log',
+  target: incidentsTarget,
+};

@@ -1,7 +1,7 @@
 /**
  * The fake SODA server on its own, for benchmarks, the fault suite and trying things by hand:
  *
- *   npm run socrata:fake -- --rows 10000 --seed 1 --port 8090
+ *   npm run socrata:fake -- --rows 10000 --seed 1 --port 8090 [--from 2025-01-01 --to 2026-01-16]
  *   npm run socrata:fake -- --file rows.json --port 8090
  *
  * Prints its base URL on the first line of stdout once it listens (--port 0 picks a free port);
@@ -52,6 +52,8 @@ const { values } = parseArgs({
     port: { type: 'string' },
     host: { type: 'string' },
     dataset: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
   },
 });
 if (values.rows !== undefined && values.file !== undefined) fail('give --rows or --file, not both');
@@ -61,6 +63,8 @@ const rows = values.file
   : generatePoliceLog({
       seed: wholeNumber(values.seed, 'seed', 1),
       rows: wholeNumber(values.rows, 'rows', 10_000),
+      ...(values.from !== undefined && { from: values.from }),
+      ...(values.to !== undefined && { to: values.to }),
     });
 const started = performance.now();
 const fake = await startFakeSoda({

@@ -1,0 +1,89 @@
+import type { DatasetDefinition } from '../source/dataset.js';
+import { encodeCopyLine } from './copy-text.js';
+
+/**
+ * How extract stages a source row and how later steps read it back (pure). The dataset's fields
+ * are text columns, so validate and transform split a COPY line instead of parsing JSON; a row
+ * the columns cannot hold exactly (a value that is not text, a NUL) is kept whole as JSON, and
+ * fields the definition does not list travel as a JSON object beside. Nothing the source sent is
+ * lost.
+ */
+
+/** The staging table's columns, in COPY order. */
+export function rawColumns(definition: DatasetDefinition): string[] {
+  return [
+    'row_number',
+    ...definition.fields.map((field) => field.name),
+    'extra_fields',
+    'raw_json',
+  ];
+}
+
+/** Builds the function that writes one source row as a COPY line of the raw staging table. */
+export function createRawRowEncoder(
+  definition: DatasetDefinition,
+): (rowNumber: number, row: Record<string, unknown>) => string {
+  const names = definition.fields.map((field) => field.name);
+  const defined = new Set(names);
+  const noColumns = names.map(() => null);
+  return (rowNumber, row) => {
+    const values: Array<string | number | null> = [rowNumber];
+    for (const name of names) {
+      const value = row[name];
+      if (value === undefined) values.push(null);
+      else if (typeof value === 'string' && !value.includes('\u0000')) values.push(value);
+      else return encodeCopyLine([rowNumber, ...noColumns, null, JSON.stringify(row)]);
+    }
+    let extra: Record<string, unknown> | undefined;
+    for (const key in row) if (!defined.has(key)) (extra ??= {})[key] = row[key];
+    values.push(extra ? JSON.stringify(extra) : null, null);
+    return encodeCopyLine(values);
+  };
+}
+
+export interface RawRow {
+  rowNumber: number;
+  /** The defined fields, when the row fit the columns. */
+  fields: Record<string, string | undefined> | undefined;
+  extraJson: string | undefined;
+  /** The whole row as JSON, when it did not. */
+  rawJson: string | undefined;
+}
+
+/**
+ * Splits a raw staging COPY line. Values are unescaped only when they hold a backslash, which a
+ * text column rarely does.
+ */
+export function decodeRawLine(
+  definition: DatasetDefinition,
+  line: string,
+  decode: (field: string) => string | null,
+): RawRow {
+  const parts = line.split('\t');
+  const count = definition.fields.length;
+  const rawJson = decode(parts[count + 2] ?? '\\N') ?? undefined;
+  const extraJson = decode(parts[count + 1] ?? '\\N') ?? undefined;
+  let fields: Record<string, string | undefined> | undefined;
+  if (rawJson === undefined) {
+    fields = {};
+    for (let i = 0; i < count; i++)
+      fields[definition.fields[i]!.name] = decode(parts[i + 1]!) ?? undefined;
+  }
+  return { rowNumber: Number(parts[0]), fields, extraJson, rawJson };
+}
+
+/** The row to validate and transform: the defined fields (or the whole row when kept whole). */
+export function rowOf(raw: RawRow): unknown {
+  return raw.rawJson === undefined ? raw.fields : JSON.parse(raw.rawJson);
+}
+
+/** Everything the source sent for the row, for the quarantine. */
+export function payloadOf(raw: RawRow): unknown {
+  if (raw.rawJson !== undefined) return JSON.parse(raw.rawJson);
+  const payload: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw.fields ?? {}))
+    if (value !== undefined) payload[key] = value;
+  return raw.extraJson === undefined
+    ? payload
+    : { ...payload, ...(JSON.parse(raw.extraJson) as Record<string, unknown>) };
+}
