@@ -36,9 +36,19 @@ async function runSync(
   env: Record<string, string>,
 ): Promise<{ outcome: SyncOutcome; wallSeconds: number; peakRssMb: number }> {
   const started = performance.now();
+  // As the cpd command runs: its shebang caps V8's heap (bin/cpd.js).
   const child = spawn(
     process.execPath,
-    [cpd, 'sync', '--from', '2024-01-01', '--to', '2027-01-01', '--json'],
+    [
+      '--max-old-space-size=512',
+      cpd,
+      'sync',
+      '--from',
+      '2024-01-01',
+      '--to',
+      '2027-01-01',
+      '--json',
+    ],
     {
       env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],

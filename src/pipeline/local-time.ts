@@ -79,6 +79,8 @@ interface DayInfo {
   weekday: number;
   /** For a day without a transition: its offset as `±HH:MM`. */
   suffix: string | undefined;
+  /** For a day with one: the first instant (ms) of the `after` offset. */
+  transition: number | undefined;
 }
 
 const dayCaches = new Map<string, Map<string, DayInfo>>();
@@ -99,7 +101,7 @@ export function resolveFloatingTimestamp(text: string, timeZone: string): Resolv
       localWeekday: day.weekday,
     };
   }
-  const { instant, kind } = resolveOnTransitionDay(wallAsUtc(text), day, timeZone);
+  const { instant, kind } = resolveOnTransitionDay(wallAsUtc(text), day);
   return { instant, kind, localDate, localHour, localWeekday: day.weekday };
 }
 
@@ -116,22 +118,47 @@ function dayInfo(localDate: string, timeZone: string): DayInfo {
     const before = offsetAt(midnight - 86_400_000, timeZone);
     const after = offsetAt(midnight + 2 * 86_400_000, timeZone);
     const weekday = new Date(midnight).getUTCDay() || 7;
-    day = { before, after, weekday, suffix: before === after ? formatOffset(before) : undefined };
+    day =
+      before === after
+        ? { before, after, weekday, suffix: formatOffset(before), transition: undefined }
+        : {
+            before,
+            after,
+            weekday,
+            suffix: undefined,
+            transition: findTransition(midnight, before, timeZone),
+          };
     if (cache.size > 200_000) cache.clear();
     cache.set(localDate, day);
   }
   return day;
 }
 
+/**
+ * The first minute (ms) whose offset is no longer `before`, between a day before the local
+ * midnight and two days after: a binary search, a dozen calls to Intl once per transition day,
+ * after which every row of that day is plain arithmetic.
+ */
+function findTransition(midnight: number, before: number, timeZone: string): number {
+  let low = midnight - 86_400_000;
+  let high = midnight + 2 * 86_400_000;
+  while (high - low > 60_000) {
+    const middle = Math.floor((low + high) / 120_000) * 60_000;
+    if (offsetAt(middle, timeZone) === before) low = middle;
+    else high = middle;
+  }
+  return high;
+}
+
 function resolveOnTransitionDay(
   asUtc: number,
   day: DayInfo,
-  timeZone: string,
 ): { instant: string; kind: LocalTimeKind } {
+  const offsetOf = (instant: number) => (instant < day.transition! ? day.before : day.after);
   // Try each offset; keep those that give this wall time back.
   const candidates = [day.before, day.after]
     .map((offset) => asUtc - offset)
-    .filter((instant) => instant + offsetAt(instant, timeZone) === asUtc)
+    .filter((instant) => instant + offsetOf(instant) === asUtc)
     .sort((a, b) => a - b);
   if (candidates.length === 0) {
     // In the gap: read with the offset in force before the transition.

@@ -26,6 +26,13 @@ export type ValidRow = Record<string, string | null | undefined>;
 export type RowVerdict =
   { ok: true; row: ValidRow } | { ok: false; reason: RejectReason; detail: string };
 
+/**
+ * Floating timestamps before this year are refused: before 1883 the zones kept local mean time,
+ * offsets of odd seconds no instant in the pipeline is written with (a row from 1850 failed its
+ * whole window), PostgreSQL has no year 0, and no police log reaches that far back.
+ */
+const earliestYear = 1900;
+
 /** The checks a text field gets, in the order they are reported: first failure wins. */
 function fieldChecks(
   field: SourceField,
@@ -40,6 +47,11 @@ function fieldChecks(
       'bad_timestamp',
       'is not a timestamp like 2025-03-06T01:07:00.000',
       isFloatingTimestamp,
+    ]);
+    checks.push([
+      'bad_timestamp',
+      `is before ${earliestYear}`,
+      (value) => value.slice(0, 4) >= String(earliestYear),
     ]);
   }
   if (field.format === 'integer') {
@@ -140,17 +152,21 @@ function describeValue(value: unknown): string {
   return typeof value;
 }
 
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const loneSurrogates = new RegExp(loneSurrogate.source, 'g');
+
 /**
- * The payload as it can be stored in jsonb, which cannot hold U+0000: NULs become U+FFFD. Says
- * whether anything was replaced, so the quarantine record can say so.
+ * The payload as it can be stored in jsonb, which cannot hold U+0000 nor a lone surrogate (an
+ * escape like `\ud800` in the source's JSON, kept when the row is staged whole): both become
+ * U+FFFD. Says whether anything was replaced, so the quarantine record can say so.
  */
 export function sanitizeForJsonb(value: unknown): { value: unknown; replaced: boolean } {
   let replaced = false;
   const walk = (item: unknown): unknown => {
     if (typeof item === 'string') {
-      if (!item.includes('\u0000')) return item;
+      if (!item.includes('\u0000') && !loneSurrogate.test(item)) return item;
       replaced = true;
-      return item.replaceAll('\u0000', '\uFFFD');
+      return item.replaceAll('\u0000', '\uFFFD').replace(loneSurrogates, '\uFFFD');
     }
     if (Array.isArray(item)) return item.map(walk);
     if (item !== null && typeof item === 'object') {

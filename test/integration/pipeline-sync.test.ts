@@ -361,3 +361,39 @@ describe('staging lost between steps (as a PostgreSQL crash empties unlogged tab
     }
   });
 });
+
+describe('repeated ids', () => {
+  it('keep the latest version, whichever way it was staged, and the later row on equal stamps', async () => {
+    const database = await createTestDatabase();
+    const base = { date_time: '2025-05-01T10:00:00.000', type: 'INCIDENT', location: 'MAIN ST' };
+    const rows = [
+      { ...base, id: '25000001', description: 'first', last_updated: '2025-05-02T15:00:00.000' },
+      // Later stamp, and a null the columns cannot hold: staged whole as JSON.
+      { ...base, id: '25000001', description: 'second', subtype: null, last_updated: '2025-05-09T15:00:00.000' },
+      { ...base, id: '25000001', description: 'older', last_updated: '2025-05-03T15:00:00.000' },
+      { ...base, id: '25000002', description: 'tie one', last_updated: '2025-05-02T15:00:00.000' },
+      { ...base, id: '25000002', description: 'tie two', last_updated: '2025-05-02T15:00:00.000' },
+    ];
+    const fake = await startFakeSoda({ rows: rows as unknown as SodaRow[] });
+    try {
+      const { run } = await syncInProcess(stepDepsFor(database, fake), wholeRange);
+      expect(run).toMatchObject({ state: 'completed', rowsInserted: 2, rowsDuplicate: 3, rowsRejected: 0 });
+      const { rows: stored } = await database.pool.query<{ id: string; description: string }>(
+        'select id::text, description from incidents order by id',
+      );
+      // A window is read in :id order, as Socrata pages; the tie goes to the row served later.
+      const served = fake
+        .listRows()
+        .filter((row) => row.id === '25000002')
+        .sort((a, b) => (a[':id']! < b[':id']! ? -1 : 1))
+        .map((row) => row.description);
+      expect(stored).toEqual([
+        { id: '25000001', description: 'second' },
+        { id: '25000002', description: served.at(-1) },
+      ]);
+    } finally {
+      await fake.close();
+      await database.drop();
+    }
+  });
+});

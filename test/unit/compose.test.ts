@@ -188,7 +188,7 @@ describe('Dockerfile', () => {
     const user = /^USER (\S+)/m.exec(runtime)?.[1];
     expect(user).toBeDefined();
     expect(user).not.toMatch(/^(root|0)$/);
-    expect(runtime).toMatch(/ENTRYPOINT \["node", "bin\/cpd\.js"\]/);
+    expect(runtime).toMatch(/ENTRYPOINT \["node", "--max-old-space-size=\d+", "bin\/cpd\.js"\]/);
   });
 
   it('keeps secrets and local state out of the build context', () => {

@@ -47,7 +47,6 @@ export const incidents = pgTable(
   // written on every load, and a million-row load pays for each.
   (table) => [
     index('incidents_occurred_at').on(table.occurredAt),
-    index('incidents_local_date').on(table.localDate),
     index('incidents_source_updated_at').on(table.sourceUpdatedAt),
   ],
 );

@@ -33,7 +33,7 @@ export const extractWindow: StepFunction = async (
     );
     let rows = 0;
     let checkedFields = false;
-    for await (const page of deps.source.pages(definition.id, query, signal)) {
+    for await (const page of prefetchOne(deps.source.pages(definition.id, query, signal))) {
       if (!checkedFields && page.fields) {
         checkedFields = true;
         const drift = compareFields(definition, page.fields);
@@ -74,5 +74,27 @@ function* encodePage(
     for (let index = start; index < end; index++)
       text += encode(firstRowNumber + index, rows[index]!);
     yield text;
+  }
+}
+
+/**
+ * Asks for the next page as soon as one arrives, so the source's answer (network, parsing) overlaps
+ * the database writing this one. Two pages in memory at most.
+ */
+async function* prefetchOne<T>(pages: AsyncIterator<T>): AsyncGenerator<T> {
+  let next = pages.next();
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done) return;
+      next = pages.next();
+      // If the consumer stops with this one pending, its outcome must not go unhandled.
+      next.catch(() => undefined);
+      yield current.value;
+    }
+  } finally {
+    // Stopped early (an error): let the page in flight finish in the background and drop it,
+    // rather than hold the error until it arrives.
+    void pages.return?.()?.catch(() => undefined);
   }
 }

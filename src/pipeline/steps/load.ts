@@ -6,13 +6,14 @@ import type { TargetTable } from '../target.js';
 import { inTransaction, type StepFunction } from './context.js';
 
 /**
- * load: one transaction per window. Upserts the clean rows on the natural key, touching only rows
- * whose content changed (so a replay changes nothing), adds the counts to the run, advances the
- * incremental cursor, drops the window's staging tables and records the step: all of it commits
- * or none of it does.
+ * load: one transaction per window. Updates the rows whose content changed, inserts the new ones
+ * (so a replay changes nothing), adds the counts to the run, advances the incremental cursor,
+ * drops the window's staging tables and records the step: all of it commits or none of it does.
  *
  * Loads of one dataset take turns (a transaction-scoped advisory lock): two windows that share ids
- * cannot deadlock, and the cursor only moves forward.
+ * cannot deadlock or insert the same id twice, and the cursor only moves forward. That is also
+ * why this is an UPDATE and an INSERT rather than INSERT … ON CONFLICT: with loads serialised, the
+ * plain statements do the same work in about two thirds of the time on a million rows.
  */
 export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal }) => {
   const { target, source } = pipeline;
@@ -20,9 +21,13 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
 
   return inTransaction(deps.pool, async (client) => {
     await client.query('select pg_advisory_xact_lock(hashtext($1))', [`cpd:load:${source.id}`]);
+    // Room to sort a large window in memory rather than on disk (this transaction only).
+    await client.query(`set local work_mem = '256MB'`);
     signal?.throwIfAborted();
     const staged = await countRows(client, clean);
-    const { inserted, updated } = await upsert(client, target, clean, spec.runId);
+    const statements = buildLoadSql(target, clean);
+    const updated = (await client.query(statements.update, [spec.runId])).rowCount ?? 0;
+    const inserted = (await client.query(statements.insert, [spec.runId])).rowCount ?? 0;
     const validated = await readValidateCounts(client, spec.runId, spec.windowIndex);
     const counts: StepCounts = {
       extracted: validated.extracted ?? staged,
@@ -49,41 +54,33 @@ async function countRows(client: pg.ClientBase, table: string): Promise<number> 
   return rows[0]?.count ?? 0;
 }
 
-/** The upsert, built from the target's column lists (trusted names from code, not input). */
-export function buildUpsertSql(target: TargetTable, clean: string): string {
-  const quote = (name: string) => `"${name}"`;
-  const stored = target.columns.filter((column) => column !== target.cursorColumn);
-  const content = target.contentColumns.map(quote);
-  return `
-    with upserted as (
-      insert into ${quote(target.table)} as target (${stored.map(quote).join(', ')}, first_seen_run_id, last_changed_run_id, loaded_at)
-      select ${stored.map(quote).join(', ')}, $1::bigint, $1::bigint, now() from ${clean}
-       -- in key order: the indexes are written in order, and concurrent loads lock alike
-       order by ${quote(target.keyColumn)}
-      on conflict (${quote(target.keyColumn)}) do update
-        set ${content.map((column) => `${column} = excluded.${column}`).join(', ')},
-            last_changed_run_id = excluded.last_changed_run_id,
-            loaded_at = excluded.loaded_at
-      where (${content.map((column) => `target.${column}`).join(', ')})
-            is distinct from (${content.map((column) => `excluded.${column}`).join(', ')})
-      returning (xmax = 0) as inserted
-    )
-    select count(*) filter (where inserted)::int as inserted,
-           count(*) filter (where not inserted)::int as updated
-      from upserted`;
-}
-
-async function upsert(
-  client: pg.ClientBase,
+/** The load's two statements, built from the target's column lists (names from code, not input). */
+export function buildLoadSql(
   target: TargetTable,
   clean: string,
-  runId: number,
-): Promise<{ inserted: number; updated: number }> {
-  const { rows } = await client.query<{ inserted: number; updated: number }>(
-    buildUpsertSql(target, clean),
-    [runId],
-  );
-  return rows[0] ?? { inserted: 0, updated: 0 };
+): { update: string; insert: string } {
+  const quote = (name: string) => `"${name}"`;
+  const table = quote(target.table);
+  const key = quote(target.keyColumn);
+  const stored = target.columns.filter((column) => column !== target.cursorColumn).map(quote);
+  const content = target.contentColumns.map(quote);
+  return {
+    update: `
+      update ${table} as target
+         set ${content.map((column) => `${column} = staged.${column}`).join(', ')},
+             last_changed_run_id = $1::bigint, loaded_at = now()
+        from ${clean} as staged
+       where target.${key} = staged.${key}
+         and (${content.map((column) => `target.${column}`).join(', ')})
+             is distinct from (${content.map((column) => `staged.${column}`).join(', ')})`,
+    insert: `
+      insert into ${table} (${stored.join(', ')}, first_seen_run_id, last_changed_run_id, loaded_at)
+      select ${stored.map((column) => `staged.${column}`).join(', ')}, $1::bigint, $1::bigint, now()
+        from ${clean} as staged
+       where not exists (select 1 from ${table} as target where target.${key} = staged.${key})
+       -- in key order: the indexes are then written in order, several times faster
+       order by staged.${key}`,
+  };
 }
 
 async function readValidateCounts(

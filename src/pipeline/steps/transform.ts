@@ -1,6 +1,6 @@
 import { decodeCopyValue, encodeCopyLine } from '../copy-text.js';
 import { completeStep } from '../ledger.js';
-import { decodeRawLine, rawColumns, rowOf } from '../raw-rows.js';
+import { decodeRawLine, rawRowsQuery, rowOf } from '../raw-rows.js';
 import { copyInto, copyLinesOut, recreateStagingTable, stagingTable } from '../staging.js';
 import type { ValidRow } from '../validate-row.js';
 import { inTransaction, type StepFunction } from './context.js';
@@ -34,11 +34,8 @@ export const transformWindow: StepFunction = async (
     let rows = 0;
     const reader = await deps.pool.connect();
     try {
-      const query = `select ${rawColumns(definition)
-        .map((column) => `"${column}"`)
-        .join(', ')} from ${raw} order by row_number`;
       async function* transformed(): AsyncGenerator<string> {
-        for await (const lines of copyLinesOut(reader, query)) {
+        for await (const lines of copyLinesOut(reader, rawRowsQuery(definition, raw))) {
           signal?.throwIfAborted();
           let batch = '';
           for (const line of lines) {

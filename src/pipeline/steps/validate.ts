@@ -3,7 +3,7 @@ import { UserError } from '../../errors.js';
 import type { DatasetDefinition } from '../../source/dataset.js';
 import { decodeCopyValue, encodeCopyLine } from '../copy-text.js';
 import { completeStep } from '../ledger.js';
-import { decodeRawLine, payloadOf, rawColumns, rowOf, type RawRow } from '../raw-rows.js';
+import { decodeRawLine, payloadOf, rawRowsQuery, rowOf, type RawRow } from '../raw-rows.js';
 import { copyInto, copyLinesOut, recreateStagingTable, stagingTable } from '../staging.js';
 import { createRowValidator, sanitizeForJsonb, type RejectReason } from '../validate-row.js';
 import { inTransaction, type StepFunction } from './context.js';
@@ -16,7 +16,8 @@ import { inTransaction, type StepFunction } from './context.js';
  *
  * Repeated ids in one extract resolve here, deterministically: the row with the latest update
  * stamp wins, and on equal stamps the later row in the source's order. The others are superseded
- * (counted as duplicates, not rejected: they were fine, just older).
+ * (counted as duplicates, not rejected: they were fine, just older). PostgreSQL ranks them, so
+ * memory stays one batch of rows however large the window.
  *
  * The rows set aside go to the window's `skip` table; the raw table is left as extract wrote it,
  * so running validate again gives the same answer.
@@ -36,17 +37,10 @@ export const validateWindow: StepFunction = async (
 ) => {
   const { source: definition } = pipeline;
   const validate = createRowValidator(definition);
-  const keyOf = createKeyReader(definition);
-  const stampField = definition.cursorField;
   const raw = stagingTable('raw', spec.runId, spec.windowIndex);
-
-  // Per id, the row number of the version that wins so far; stamps by row number, as numbers.
-  const winners = new Map<string | number, number>();
-  const stamps: number[] = [];
-  const skipped: Array<[number, 'rejected' | 'superseded']> = [];
+  const rejectedRows: number[] = [];
   const reasonCounts = new Map<RejectReason, number>();
   let total = 0;
-  let duplicates = 0;
 
   const result = await inTransaction(deps.pool, async (writer) => {
     await writer.query('delete from rejected_records where run_id = $1 and window_index = $2', [
@@ -55,7 +49,7 @@ export const validateWindow: StepFunction = async (
     ]);
     let pending: Rejection[] = [];
     const reject = async (rejection: Rejection) => {
-      skipped.push([rejection.raw.rowNumber, 'rejected']);
+      rejectedRows.push(rejection.raw.rowNumber);
       reasonCounts.set(rejection.reason, (reasonCounts.get(rejection.reason) ?? 0) + 1);
       pending.push(rejection);
       if (pending.length >= rejectionBatch) {
@@ -66,10 +60,7 @@ export const validateWindow: StepFunction = async (
 
     const reader = await deps.pool.connect();
     try {
-      const query = `select ${rawColumns(definition)
-        .map((column) => `"${column}"`)
-        .join(', ')} from ${raw} order by row_number`;
-      for await (const lines of copyLinesOut(reader, query)) {
+      for await (const lines of copyLinesOut(reader, rawRowsQuery(definition, raw))) {
         signal?.throwIfAborted();
         for (const line of lines) {
           const rawRow = decodeRawLine(definition, line, decodeCopyValue);
@@ -86,26 +77,8 @@ export const validateWindow: StepFunction = async (
             continue;
           }
           const verdict = validate(row);
-          if (!verdict.ok) {
+          if (!verdict.ok)
             await reject({ raw: rawRow, reason: verdict.reason, detail: verdict.detail });
-            continue;
-          }
-          const key = keyOf(verdict.row[definition.naturalKey]!);
-          const stamp = Date.parse(`${verdict.row[stampField]!}Z`);
-          stamps[rawRow.rowNumber] = stamp;
-          const previous = winners.get(key);
-          if (previous === undefined) {
-            winners.set(key, rawRow.rowNumber);
-            continue;
-          }
-          duplicates += 1;
-          // Rows arrive in row-number order, so on equal stamps the newcomer is the later row.
-          if (stamp >= stamps[previous]!) {
-            skipped.push([previous, 'superseded']);
-            winners.set(key, rawRow.rowNumber);
-          } else {
-            skipped.push([rawRow.rowNumber, 'superseded']);
-          }
         }
         onProgress?.(total);
       }
@@ -115,8 +88,7 @@ export const validateWindow: StepFunction = async (
     if (pending.length > 0)
       await insertRejections(writer, spec.runId, spec.windowIndex, definition, pending);
 
-    const rejected = total - winners.size - duplicates;
-    const counts = { extracted: total, valid: total - rejected, rejected, duplicate: duplicates };
+    const rejected = rejectedRows.length;
     const share = total === 0 ? 0 : rejected / total;
     if (share > deps.settings.rejectThreshold) {
       // The quarantine commits, so the reasons can be read; the step fails after; nothing loads.
@@ -130,6 +102,8 @@ export const validateWindow: StepFunction = async (
       );
     }
 
+    // Room to rank a large window's ids in memory rather than on disk (this transaction only).
+    await writer.query(`set local work_mem = '256MB'`);
     const skip = await recreateStagingTable(
       writer,
       'skip',
@@ -141,9 +115,11 @@ export const validateWindow: StepFunction = async (
       writer,
       skip,
       ['row_number', 'reason'],
-      [skipped.map(([rowNumber, reason]) => encodeCopyLine([rowNumber, reason])).join('')],
+      [rejectedRows.map((rowNumber) => encodeCopyLine([rowNumber, 'rejected'])).join('')],
     );
-    const outcome = { rowsIn: total, rowsOut: winners.size, counts };
+    const duplicates = await setAsideSupersededRows(writer, definition, raw, skip);
+    const counts = { extracted: total, valid: total - rejected, rejected, duplicate: duplicates };
+    const outcome = { rowsIn: total, rowsOut: total - rejected - duplicates, counts };
     await completeStep(writer, spec.runId, spec.windowIndex, 'validate', outcome, redo);
     return outcome;
   });
@@ -151,11 +127,44 @@ export const validateWindow: StepFunction = async (
   return result;
 };
 
-/** Natural keys compared as numbers when the definition says they are whole numbers (compact). */
-function createKeyReader(definition: DatasetDefinition): (value: string) => string | number {
-  const integer =
-    definition.fields.find((field) => field.name === definition.naturalKey)?.format === 'integer';
-  return integer ? (value) => (value.length <= 15 ? Number(value) : value) : (value) => value;
+/**
+ * Among the valid rows, every version of an id but the latest goes to the skip table; returns how
+ * many. Names come from the definition (code, not input). Stamps compare as what they are.
+ */
+async function setAsideSupersededRows(
+  client: pg.ClientBase,
+  definition: DatasetDefinition,
+  raw: string,
+  skip: string,
+): Promise<number> {
+  const stamp = definition.fields.find((field) => field.name === definition.cursorField);
+  const cast =
+    stamp?.type === 'floating_timestamp'
+      ? '::timestamp'
+      : stamp?.type === 'number'
+        ? '::numeric'
+        : '';
+  // A row kept whole as JSON (a null in a field, say) has its fields there, not in the columns.
+  // Only ids seen more than once are ranked (finding them is a hash aggregate; ranking all rows
+  // would sort them all), and keys compare bytewise: no collation is needed to tell ids apart.
+  const field = (name: string) => `coalesce(r."${name}", r.raw_json::jsonb ->> '${name}')`;
+  const { rowCount } = await client.query(
+    `with candidates as (
+       select r.row_number, ${field(definition.naturalKey)} collate "C" as key, ${field(definition.cursorField)} as stamp
+         from ${raw} r
+        where not exists (select 1 from ${skip} s where s.row_number = r.row_number)
+     ), repeated as (
+       select key from candidates group by key having count(*) > 1
+     )
+     insert into ${skip} (row_number, reason)
+     select row_number, 'superseded' from (
+       select c.row_number,
+              row_number() over (partition by c.key order by c.stamp${cast} desc, c.row_number desc) as version
+         from candidates c join repeated using (key)
+     ) ranked
+     where version > 1`,
+  );
+  return rowCount ?? 0;
 }
 
 async function insertRejections(
