@@ -21,6 +21,13 @@ export interface CreateDatabaseOptions {
   connectTimeoutMs?: number;
 }
 
+/** What node-postgres (8.x) keeps of a client's queries; pg-pool reads `_queryable` itself. */
+interface InFlight {
+  _activeQuery?: unknown;
+  _queryQueue?: unknown[];
+  _queryable: boolean;
+}
+
 /** Opens a pool (lazily: no connection is made until the first query). */
 export function createDatabase(url: string, options: CreateDatabaseOptions = {}): Database {
   const pool = new pg.Pool({
@@ -34,6 +41,17 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
   // An idle client losing its server (a Postgres restart) must not crash the process; the next
   // query gets a fresh connection and reports its own error.
   pool.on('error', () => undefined);
+  // The pool listens only to its idle clients: a checked-out one (a step's transaction waiting on
+  // the source) that loses its server emits 'error' to no one, which kills the process. Its
+  // holder's next query fails instead, and the pool drops it when released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  // A connection released with a query still in flight (a COPY stream its reader left half way
+  // when the step failed) would never answer its next one: whoever got it from the pool hung.
+  // The pool closes such a connection instead of reusing it (it checks the same private flag).
+  pool.on('release', (_error, client) => {
+    const state = client as unknown as InFlight;
+    if (state._activeQuery || state._queryQueue?.length) state._queryable = false;
+  });
   let closed = false;
   return {
     pool,

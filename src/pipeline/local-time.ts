@@ -177,8 +177,12 @@ function wallAsUtc(text: string): number {
 
 function formatOffset(offsetMs: number): string {
   const sign = offsetMs < 0 ? '-' : '+';
-  const minutes = Math.abs(offsetMs) / 60_000;
-  return `${sign}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+  // Whole seconds: before 1883 the zone kept local mean time (−4:56:02), and PostgreSQL reads
+  // `-04:56:02` but not a fractional minute.
+  const seconds = Math.round(Math.abs(offsetMs) / 1000);
+  const pad = (value: number) => String(value).padStart(2, '0');
+  const hhmm = `${sign}${pad(Math.floor(seconds / 3600))}:${pad(Math.floor(seconds / 60) % 60)}`;
+  return seconds % 60 === 0 ? hhmm : `${hhmm}:${pad(seconds % 60)}`;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

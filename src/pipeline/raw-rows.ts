@@ -25,14 +25,25 @@ export function createRawRowEncoder(
 ): (rowNumber: number, row: Record<string, unknown>) => string {
   const names = definition.fields.map((field) => field.name);
   const defined = new Set(names);
-  const noColumns = names.map(() => null);
+  const isPlainText = (value: unknown): value is string =>
+    typeof value === 'string' && !value.includes('\u0000');
+  // A row kept whole still fills the columns of its plain-text fields: the validate step ranks
+  // repeated ids by those columns alone, never parsing the JSON (jsonb refuses a NUL or a lone
+  // surrogate anywhere in a row, even in a field nothing loads).
+  const keptWhole = (rowNumber: number, row: Record<string, unknown>) =>
+    encodeCopyLine([
+      rowNumber,
+      ...names.map((name) => (isPlainText(row[name]) ? row[name] : null)),
+      null,
+      JSON.stringify(row),
+    ]);
   return (rowNumber, row) => {
     const values: Array<string | number | null> = [rowNumber];
     for (const name of names) {
       const value = row[name];
       if (value === undefined) values.push(null);
-      else if (typeof value === 'string' && !value.includes('\u0000')) values.push(value);
-      else return encodeCopyLine([rowNumber, ...noColumns, null, JSON.stringify(row)]);
+      else if (isPlainText(value)) values.push(value);
+      else return keptWhole(rowNumber, row);
     }
     // The other fields as a JSON object, written directly (no object built per row).
     let extra = '';

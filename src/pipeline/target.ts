@@ -20,6 +20,11 @@ export interface TargetTable {
   contentColumns: readonly string[];
   /** Staging column holding the source's update stamp as published: its maximum becomes the cursor. */
   cursorColumn: string;
+  /**
+   * Stored column holding the source's update instant: a staged version older than the stored
+   * one never replaces it (two runs over the same rows may commit in either order).
+   */
+  versionColumn: string;
   /** Pure: one validated source row → the values of `columns`. */
   transform(row: ValidRow): ReadonlyArray<string | number | null>;
 }

@@ -369,7 +369,13 @@ describe('repeated ids', () => {
     const rows = [
       { ...base, id: '25000001', description: 'first', last_updated: '2025-05-02T15:00:00.000' },
       // Later stamp, and a null the columns cannot hold: staged whole as JSON.
-      { ...base, id: '25000001', description: 'second', subtype: null, last_updated: '2025-05-09T15:00:00.000' },
+      {
+        ...base,
+        id: '25000001',
+        description: 'second',
+        subtype: null,
+        last_updated: '2025-05-09T15:00:00.000',
+      },
       { ...base, id: '25000001', description: 'older', last_updated: '2025-05-03T15:00:00.000' },
       { ...base, id: '25000002', description: 'tie one', last_updated: '2025-05-02T15:00:00.000' },
       { ...base, id: '25000002', description: 'tie two', last_updated: '2025-05-02T15:00:00.000' },
@@ -377,7 +383,12 @@ describe('repeated ids', () => {
     const fake = await startFakeSoda({ rows: rows as unknown as SodaRow[] });
     try {
       const { run } = await syncInProcess(stepDepsFor(database, fake), wholeRange);
-      expect(run).toMatchObject({ state: 'completed', rowsInserted: 2, rowsDuplicate: 3, rowsRejected: 0 });
+      expect(run).toMatchObject({
+        state: 'completed',
+        rowsInserted: 2,
+        rowsDuplicate: 3,
+        rowsRejected: 0,
+      });
       const { rows: stored } = await database.pool.query<{ id: string; description: string }>(
         'select id::text, description from incidents order by id',
       );

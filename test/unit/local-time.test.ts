@@ -94,4 +94,11 @@ describe('resolveFloatingTimestamp', () => {
       localWeekday: 7,
     });
   });
+
+  it('writes local mean time offsets (before 1883) in whole seconds PostgreSQL reads', () => {
+    // Found by the fault suite: `-04:56.0333` failed a whole window.
+    expect(resolveFloatingTimestamp('1850-01-01T00:00:00.000', zone).instant).toBe(
+      '1850-01-01T00:00:00.000-04:56:02',
+    );
+  });
 });

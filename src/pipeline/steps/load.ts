@@ -64,6 +64,7 @@ export function buildLoadSql(
   const key = quote(target.keyColumn);
   const stored = target.columns.filter((column) => column !== target.cursorColumn).map(quote);
   const content = target.contentColumns.map(quote);
+  const version = quote(target.versionColumn);
   return {
     update: `
       update ${table} as target
@@ -72,7 +73,9 @@ export function buildLoadSql(
         from ${clean} as staged
        where target.${key} = staged.${key}
          and (${content.map((column) => `target.${column}`).join(', ')})
-             is distinct from (${content.map((column) => `staged.${column}`).join(', ')})`,
+             is distinct from (${content.map((column) => `staged.${column}`).join(', ')})
+         -- an older version (read before a correction, loaded after it) counts as unchanged
+         and not coalesce(target.${version} > staged.${version}, false)`,
     insert: `
       insert into ${table} (${stored.join(', ')}, first_seen_run_id, last_changed_run_id, loaded_at)
       select ${stored.map((column) => `staged.${column}`).join(', ')}, $1::bigint, $1::bigint, now()

@@ -33,6 +33,7 @@ export const transformWindow: StepFunction = async (
     );
     let rows = 0;
     const reader = await deps.pool.connect();
+    let readToEnd = false;
     try {
       async function* transformed(): AsyncGenerator<string> {
         for await (const lines of copyLinesOut(reader, rawRowsQuery(definition, raw))) {
@@ -52,8 +53,10 @@ export const transformWindow: StepFunction = async (
         }
       }
       await copyInto(writer, clean, ['row_number', ...target.columns], transformed());
+      readToEnd = true;
     } finally {
-      reader.release();
+      // A COPY left half way would block the connection's next query: close it instead.
+      reader.release(!readToEnd);
     }
     const outcome = { rowsIn: rows, rowsOut: rows, counts: { transformed: rows } };
     await completeStep(writer, spec.runId, spec.windowIndex, 'transform', outcome, redo);

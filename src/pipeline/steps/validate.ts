@@ -59,6 +59,7 @@ export const validateWindow: StepFunction = async (
     };
 
     const reader = await deps.pool.connect();
+    let readToEnd = false;
     try {
       for await (const lines of copyLinesOut(reader, rawRowsQuery(definition, raw))) {
         signal?.throwIfAborted();
@@ -82,8 +83,10 @@ export const validateWindow: StepFunction = async (
         }
         onProgress?.(total);
       }
+      readToEnd = true;
     } finally {
-      reader.release();
+      // A COPY left half way would block the connection's next query: close it instead.
+      reader.release(!readToEnd);
     }
     if (pending.length > 0)
       await insertRejections(writer, spec.runId, spec.windowIndex, definition, pending);
@@ -144,13 +147,19 @@ async function setAsideSupersededRows(
       : stamp?.type === 'number'
         ? '::numeric'
         : '';
-  // A row kept whole as JSON (a null in a field, say) has its fields there, not in the columns.
   // Only ids seen more than once are ranked (finding them is a hash aggregate; ranking all rows
-  // would sort them all), and keys compare bytewise: no collation is needed to tell ids apart.
-  const field = (name: string) => `coalesce(r."${name}", r.raw_json::jsonb ->> '${name}')`;
+  // would sort them all). A whole-number key compares as a number (`0098` and `98` are one
+  // incident, as the bigint column will say); a text key bytewise, needing no collation. The
+  // columns suffice: a row kept whole as JSON still has its plain-text fields there (raw-rows.ts),
+  // and a valid row's key and stamp are plain text.
+  const keyField = definition.fields.find((field) => field.name === definition.naturalKey);
+  const key =
+    keyField?.format === 'integer' || keyField?.type === 'number'
+      ? `r."${definition.naturalKey}"::numeric`
+      : `r."${definition.naturalKey}" collate "C"`;
   const { rowCount } = await client.query(
     `with candidates as (
-       select r.row_number, ${field(definition.naturalKey)} collate "C" as key, ${field(definition.cursorField)} as stamp
+       select r.row_number, ${key} as key, r."${definition.cursorField}" as stamp
          from ${raw} r
         where not exists (select 1 from ${skip} s where s.row_number = r.row_number)
      ), repeated as (

@@ -66,6 +66,7 @@ export const incidentsTarget: TargetTable = {
   columns,
   contentColumns: columns.filter((column) => column !== 'id' && column !== 'source_updated_local'),
   cursorColumn: 'source_updated_local',
+  versionColumn: 'source_updated_at',
   transform: transformPoliceLogRow,
 };
 
