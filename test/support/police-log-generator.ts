@@ -22,7 +22,7 @@ export interface PoliceLogOptions {
 const dayMs = 86_400_000;
 
 /** sfc32: small, fast, and the same on every platform. */
-function createRandom(seed: number): () => number {
+export function createRandom(seed: number): () => number {
   let a = 0x9e3779b9;
   let b = 0x243f6a88;
   let c = 0xb7e15162;

@@ -1,0 +1,72 @@
+import { createRowValidator, type RejectReason } from '../../src/pipeline/validate-row.js';
+import { policeLogPipeline } from '../../src/pipeline/targets/incidents.js';
+import { normalizeStamp } from '../../src/pipeline/windows.js';
+
+/**
+ * The source's truth: what the incidents table must hold once the rows a source serves are
+ * loaded. Per natural key, the valid row with the latest update stamp (on equal stamps, the later
+ * in the source's order, which is `:id` order), transformed with the product's own transform.
+ * Pure: the rows are given, so the rule is tested without servers.
+ */
+
+export interface TruthRow {
+  id: string;
+  stamp: string;
+  /** The transform's values, in `incidentsTarget.columns` order. */
+  values: ReadonlyArray<string | number | null>;
+}
+
+export interface Truth {
+  rows: Map<string, TruthRow>;
+  /** Rows the source served, valid or not. */
+  served: number;
+  /** Rows the validator refuses, by reason. */
+  rejected: Map<RejectReason, number>;
+  /** Valid rows that lost to a later version of their id. */
+  superseded: number;
+}
+
+export type SourceRow = Record<string, unknown>;
+
+const { source: definition, target } = policeLogPipeline;
+const validate = createRowValidator(definition);
+
+export function computeTruth(rows: Iterable<SourceRow>): Truth {
+  const winners = new Map<
+    string,
+    { stamp: string; order: string; row: Record<string, string | null | undefined> }
+  >();
+  const rejected = new Map<RejectReason, number>();
+  let served = 0;
+  let superseded = 0;
+  for (const row of rows) {
+    served += 1;
+    const verdict = validate(row);
+    if (!verdict.ok) {
+      rejected.set(verdict.reason, (rejected.get(verdict.reason) ?? 0) + 1);
+      continue;
+    }
+    // The table's key is a number: ids that differ only in leading zeros are one incident.
+    const key = BigInt(verdict.row[definition.naturalKey]!).toString();
+    const stamp = normalizeStamp(verdict.row[definition.cursorField]!);
+    const order = typeof row[':id'] === 'string' ? row[':id'] : '';
+    const previous = winners.get(key);
+    if (previous) {
+      superseded += 1;
+      const newer = stamp > previous.stamp || (stamp === previous.stamp && order > previous.order);
+      if (!newer) continue;
+    }
+    winners.set(key, { stamp, order, row: verdict.row });
+  }
+  const truthRows = new Map<string, TruthRow>();
+  for (const [id, winner] of winners) {
+    truthRows.set(id, { id, stamp: winner.stamp, values: target.transform(winner.row) });
+  }
+  return { rows: truthRows, served, rejected, superseded };
+}
+
+export function countRejected(truth: Truth): number {
+  let total = 0;
+  for (const count of truth.rejected.values()) total += count;
+  return total;
+}
