@@ -1,5 +1,5 @@
 import { compareScalars, compileOrder, compileWhere, type ColumnType } from './soql-evaluator.js';
-import { parseOrder, parseWhere } from './soql-parser.js';
+import { parseOrder, parseWhere, type Expr } from './soql-parser.js';
 import type { SodaRow } from './types.js';
 
 /**
@@ -7,7 +7,10 @@ import type { SodaRow } from './types.js';
  * each row's JSON is written once, as UTF-8, into large off-heap buffers (a million rows would
  * otherwise be millions of heap objects, and garbage collection would dominate); the filtered,
  * ordered list of rows is computed once per ($where, $order, $q, filters) and cached; a page is
- * those rows' bytes copied into one buffer.
+ * those rows' bytes copied into one buffer. Computing a new query's list reads the rows from a
+ * parsed copy made once (not their JSON again) and walks a sort order made once per $order, so a
+ * backfill asking for a hundred windows does not pay a parse and a sort of every row a hundred
+ * times.
  */
 
 export const systemColumns = [':id', ':created_at', ':updated_at'] as const;
@@ -131,6 +134,12 @@ export class RowStore {
   /** Natural key → first slot; built on the first upsert or removal. */
   private firstByKey: Map<string, number> | undefined;
   private cache = new Map<string, Selection>();
+  /** Every row parsed, by slot: built on the first query, dropped when rows change. */
+  private parsed: SodaRow[] | undefined;
+  /** Slots sorted by an $order, per $order: built once, dropped when rows change. */
+  private sortedSlots = new Map<string, Uint32Array>();
+  /** Per floating timestamp column: its sort order split into dated and undated rows. */
+  private datedSlots = new Map<string, { dated: Uint32Array; odd: Uint32Array }>();
   private layoutBytes = 0;
   private rowNumber = 0;
   private clockMs = Date.UTC(2000, 0, 1);
@@ -257,7 +266,7 @@ export class RowStore {
         updated += 1;
       }
     }
-    this.cache.clear();
+    this.forgetQueries();
     return { inserted, updated };
   }
 
@@ -274,7 +283,7 @@ export class RowStore {
     this.endOf = kept.map((slot) => this.endOf[slot]!);
     this.userStartOf = kept.map((slot) => this.userStartOf[slot]!);
     this.firstByKey = undefined;
-    this.cache.clear();
+    this.forgetQueries();
     return removed;
   }
 
@@ -305,10 +314,17 @@ export class RowStore {
       selection.order === undefined ? [] : compileOrder(parseOrder(selection.order), this.schema);
     const needle = selection.q?.toLowerCase();
     const equals = selection.equals ?? [];
-    const slots: number[] = [];
-    const keys: (string | number | boolean | null)[][] = order.map(() => []);
-    for (let slot = 0; slot < this.size; slot += 1) {
-      const row = this.readRow(slot);
+    const rows = this.parsedRows();
+    // Test every row in storage order (memory order: fast), then read the matches off in the
+    // query's order, sorted once per $order.
+    const matches = new Uint8Array(rows.length);
+    // A range on one column (what window queries are): only the rows a binary search over that
+    // column's sort order finds need testing.
+    const range = selection.where === undefined ? undefined : rangeOf(parseWhere(selection.where));
+    const candidates = range && this.slotsInRange(range, rows);
+    for (let index = 0; index < (candidates ?? rows).length; index += 1) {
+      const slot = candidates ? candidates[index]! : index;
+      const row = rows[slot]!;
       if (where && !where(row)) continue;
       if (equals.some(([name, value]) => row[name] !== value)) continue;
       if (
@@ -316,14 +332,35 @@ export class RowStore {
         !this.userColumns.some((name) => row[name]?.toLowerCase().includes(needle))
       )
         continue;
-      slots.push(slot);
-      for (let t = 0; t < order.length; t += 1) keys[t]!.push(order[t]!.read(row));
+      matches[slot] = 1;
     }
-    let result: Uint32Array;
-    if (order.length === 0) result = Uint32Array.from(slots);
-    else {
-      const ranks = Array.from(slots, (_, rank) => rank);
-      ranks.sort((a, b) => {
+    const walk = order.length === 0 ? undefined : this.slotsSortedBy(selection.order!, order, rows);
+    const slots: number[] = [];
+    for (let index = 0; index < rows.length; index += 1) {
+      const slot = walk ? walk[index]! : index;
+      if (matches[slot] === 1) slots.push(slot);
+    }
+    if (this.cache.size >= maxCachedSelections) this.evict();
+    const fresh: Selection = { slots: Uint32Array.from(slots) };
+    this.cache.set(key, fresh);
+    return fresh;
+  }
+
+  private parsedRows(): SodaRow[] {
+    this.parsed ??= Array.from({ length: this.size }, (_, slot) => this.readRow(slot));
+    return this.parsed;
+  }
+
+  private slotsSortedBy(
+    orderText: string,
+    order: ReturnType<typeof compileOrder>,
+    rows: SodaRow[],
+  ): Uint32Array {
+    let sorted = this.sortedSlots.get(orderText);
+    if (!sorted) {
+      const keys = order.map((term) => rows.map((row) => term.read(row)));
+      const slots = Array.from(rows, (_, slot) => slot);
+      slots.sort((a, b) => {
         for (let t = 0; t < order.length; t += 1) {
           const term = order[t]!;
           const x = keys[t]![a]!;
@@ -334,14 +371,70 @@ export class RowStore {
           const c = compareScalars(x, y);
           if (c !== 0) return term.descending ? -c : c;
         }
-        return 0;
+        // Equal keys keep storage order, as a stable sort over the matching rows would.
+        return a - b;
       });
-      result = Uint32Array.from(ranks, (rank) => slots[rank]!);
+      sorted = Uint32Array.from(slots);
+      this.sortedSlots.set(orderText, sorted);
     }
-    if (this.cache.size >= maxCachedSelections) this.evict();
-    const fresh: Selection = { slots: result };
-    this.cache.set(key, fresh);
-    return fresh;
+    return sorted;
+  }
+
+  /**
+   * Slots whose value may lie in the range, for a floating timestamp column: a binary search by
+   * calendar day over the column's sort order, widened to whole days (literals are coerced, '2025-03-02'
+   * meaning midnight), plus every row whose value is not a date at all. A superset: the caller
+   * still tests each with the full condition. Undefined when no such shortcut applies.
+   */
+  private slotsInRange(range: ColumnRange, rows: SodaRow[]): Uint32Array | undefined {
+    const day = /^\d{4}-\d{2}-\d{2}/;
+    if (this.schema.get(range.column) !== 'floating_timestamp') return undefined;
+    if (
+      (range.low !== undefined && !day.test(range.low)) ||
+      (range.high !== undefined && !day.test(range.high))
+    )
+      return undefined;
+    const order = compileOrder(parseOrder(range.column), this.schema);
+    const sorted = this.slotsSortedBy(range.column, order, rows);
+    const dayOf = (slot: number) => {
+      const value = rows[slot]![range.column];
+      return value !== undefined && day.test(value) ? value.slice(0, 10) : undefined;
+    };
+    let split = this.datedSlots.get(range.column);
+    if (!split) {
+      split = {
+        dated: sorted.filter((slot) => dayOf(slot) !== undefined),
+        odd: sorted.filter((slot) => dayOf(slot) === undefined),
+      };
+      this.datedSlots.set(range.column, split);
+    }
+    const { dated, odd } = split;
+    const firstAtOrAfter = (bound: string, orAfter: boolean) => {
+      let low = 0;
+      let high = dated.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        const value = dayOf(dated[middle]!)!;
+        if (orAfter ? value <= bound : value < bound) low = middle + 1;
+        else high = middle;
+      }
+      return low;
+    };
+    const start = range.low === undefined ? 0 : firstAtOrAfter(range.low.slice(0, 10), false);
+    const end =
+      range.high === undefined ? dated.length : firstAtOrAfter(range.high.slice(0, 10), true);
+    const candidates = new Uint32Array(Math.max(0, end - start) + odd.length);
+    candidates.set(dated.subarray(start, Math.max(start, end)));
+    candidates.set(odd, Math.max(0, end - start));
+    return candidates;
+  }
+
+  private forgetQueries(): void {
+    this.cache.clear();
+    this.layoutBytes = 0;
+    this.parsed = undefined;
+    this.sortedSlots.clear();
+    this.datedSlots.clear();
   }
 
   private evict(): void {
@@ -459,4 +552,46 @@ export class RowStore {
     body[at++] = 0x0a;
     return { body: body.subarray(0, at), rows: count };
   }
+}
+
+interface ColumnRange {
+  column: string;
+  low?: string;
+  lowInclusive: boolean;
+  high?: string;
+  highInclusive: boolean;
+}
+
+/**
+ * `col >= 'a' AND col < 'b'` (any mix of <, <=, >, >= on one column against text literals) as a
+ * range; anything else undefined. Candidates from it are still tested with the full condition.
+ */
+function rangeOf(expr: Expr): ColumnRange | undefined {
+  const parts: Expr[] = [];
+  const collect = (node: Expr): boolean => {
+    if (node.type === 'and') return collect(node.left) && collect(node.right);
+    parts.push(node);
+    return true;
+  };
+  collect(expr);
+  let range: ColumnRange | undefined;
+  for (const part of parts) {
+    if (part.type !== 'compare' || part.left.type !== 'column' || part.right.type !== 'literal')
+      return undefined;
+    if (typeof part.right.value !== 'string' || part.operator === '=' || part.operator === '!=')
+      return undefined;
+    range ??= { column: part.left.name, lowInclusive: true, highInclusive: false };
+    if (range.column !== part.left.name) return undefined;
+    const value = part.right.value;
+    if (part.operator === '>=' || part.operator === '>') {
+      if (range.low === undefined || value > range.low) {
+        range.low = value;
+        range.lowInclusive = part.operator === '>=';
+      }
+    } else if (range.high === undefined || value < range.high) {
+      range.high = value;
+      range.highInclusive = part.operator === '<=';
+    }
+  }
+  return range;
 }
