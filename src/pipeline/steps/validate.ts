@@ -208,7 +208,7 @@ async function insertRejections(
       rejections.map((rejection) => rejection.reason),
       rejections.map((rejection, index) =>
         payloads[index]!.replaced
-          ? `${rejection.detail} (NUL characters shown as U+FFFD in the stored payload)`
+          ? `${rejection.detail} (NUL characters and lone surrogates shown as U+FFFD in the stored payload)`
           : rejection.detail,
       ),
       payloads.map((payload) => payload.json),

@@ -140,6 +140,7 @@ export class RowStore {
   private sortedSlots = new Map<string, Uint32Array>();
   /** Per floating timestamp column: its sort order split into dated and undated rows. */
   private datedSlots = new Map<string, { dated: Uint32Array; odd: Uint32Array }>();
+  private orderRanks = new Map<string, Uint32Array>();
   private layoutBytes = 0;
   private rowNumber = 0;
   private clockMs = Date.UTC(2000, 0, 1);
@@ -317,11 +318,11 @@ export class RowStore {
     const rows = this.parsedRows();
     // Test every row in storage order (memory order: fast), then read the matches off in the
     // query's order, sorted once per $order.
-    const matches = new Uint8Array(rows.length);
     // A range on one column (what window queries are): only the rows a binary search over that
     // column's sort order finds need testing.
     const range = selection.where === undefined ? undefined : rangeOf(parseWhere(selection.where));
     const candidates = range && this.slotsInRange(range, rows);
+    const matched: number[] = [];
     for (let index = 0; index < (candidates ?? rows).length; index += 1) {
       const slot = candidates ? candidates[index]! : index;
       const row = rows[slot]!;
@@ -332,18 +333,52 @@ export class RowStore {
         !this.userColumns.some((name) => row[name]?.toLowerCase().includes(needle))
       )
         continue;
-      matches[slot] = 1;
+      matched.push(slot);
     }
-    const walk = order.length === 0 ? undefined : this.slotsSortedBy(selection.order!, order, rows);
-    const slots: number[] = [];
-    for (let index = 0; index < rows.length; index += 1) {
-      const slot = walk ? walk[index]! : index;
-      if (matches[slot] === 1) slots.push(slot);
-    }
+    const fresh: Selection = { slots: this.inOrder(matched, selection.order, order, rows) };
     if (this.cache.size >= maxCachedSelections) this.evict();
-    const fresh: Selection = { slots: Uint32Array.from(slots) };
     this.cache.set(key, fresh);
     return fresh;
+  }
+
+  /**
+   * The matched slots in the query's order (storage order without one). A few matches are sorted
+   * by their rank in the order; many are read off the order's walk, which costs a pass over
+   * every row whatever the match count.
+   */
+  private inOrder(
+    matched: number[],
+    orderText: string | undefined,
+    order: ReturnType<typeof compileOrder>,
+    rows: SodaRow[],
+  ): Uint32Array {
+    const slots = Uint32Array.from(matched);
+    if (order.length === 0) return slots.sort();
+    const walk = this.slotsSortedBy(orderText!, order, rows);
+    if (matched.length * 16 < rows.length) {
+      const rank = this.ranksOf(orderText!, walk);
+      return slots.sort((a, b) => rank[a]! - rank[b]!);
+    }
+    const isMatch = new Uint8Array(rows.length);
+    for (const slot of matched) isMatch[slot] = 1;
+    const ordered = new Uint32Array(matched.length);
+    let next = 0;
+    for (let index = 0; index < walk.length; index += 1) {
+      const slot = walk[index]!;
+      if (isMatch[slot] === 1) ordered[next++] = slot;
+    }
+    return ordered;
+  }
+
+  /** Each slot's position in an order's walk (the inverse permutation), built once per order. */
+  private ranksOf(orderText: string, walk: Uint32Array): Uint32Array {
+    let rank = this.orderRanks.get(orderText);
+    if (!rank) {
+      rank = new Uint32Array(walk.length);
+      for (let index = 0; index < walk.length; index += 1) rank[walk[index]!] = index;
+      this.orderRanks.set(orderText, rank);
+    }
+    return rank;
   }
 
   private parsedRows(): SodaRow[] {
@@ -435,6 +470,7 @@ export class RowStore {
     this.parsed = undefined;
     this.sortedSlots.clear();
     this.datedSlots.clear();
+    this.orderRanks.clear();
   }
 
   private evict(): void {
