@@ -50,7 +50,7 @@ export const findings: readonly Finding[] = [
       'which refuses lone surrogates.',
     fix:
       '`sanitizeForJsonb` (`src/pipeline/validate-row.ts`) replaces lone surrogates with U+FFFD, as it did NULs, and says ' +
-      'so. Regression tests: as above. (The detail `validate.ts` then writes still speaks of NUL characters only.) In ' +
+      'so. Regression tests: as above. In ' +
       'rows that load, a lone surrogate becomes U+FFFD, as in any UTF-8 store: PostgreSQL text cannot hold one.',
   },
   {
