@@ -86,6 +86,11 @@ export interface CheckOptions {
   /** Steps interrupted by the fault: the ledger must show each ran more than once, or had committed. */
   interrupted?: readonly StepKey[];
   faultAt?: number;
+  /**
+   * Until when (epoch ms) an interrupted step could still commit at its first attempt: a fast
+   * shutdown of PostgreSQL lets a commit already under way finish. `faultAt` when unset.
+   */
+  settledAt?: number;
 }
 
 /**
@@ -141,7 +146,7 @@ export async function checkTrial(
         options.interrupted.map((step) => step.runId),
         options.interrupted.map((step) => step.windowIndex),
         options.interrupted.map((step) => step.step),
-        options.faultAt,
+        options.settledAt ?? options.faultAt,
       ],
     );
     for (const row of rows)

@@ -47,6 +47,7 @@ export const postgresRestart: Scenario = {
         const downMs = 500 + Math.round(services.random() * 3_000);
         const faultAt = Date.now();
         await services.postgres.stop(mode);
+        const settledAt = Date.now();
         await sleep(downMs);
         await services.postgres.start();
         stage.fake.clearFaults();
@@ -58,6 +59,7 @@ export const postgresRestart: Scenario = {
           heldBefore,
           interrupted,
           faultAt,
+          settledAt,
         });
         results.push({
           ...result,
