@@ -1,5 +1,6 @@
 import type { StepName } from '../db/schema/enums.js';
-import { isRetryable, UserError } from '../errors.js';
+import { databaseWaitMs, isDatabaseUnavailable, waitForDatabase } from '../db/availability.js';
+import { describeError, isRetryable, UserError } from '../errors.js';
 import { getDatasetPipeline } from './datasets.js';
 import { beginStep, failStep, readWindowSpec, StepAlreadyCompleted, stepOrder } from './ledger.js';
 import { countStagedRows, type StagingKind } from './staging.js';
@@ -169,6 +170,19 @@ export async function runStep(
         rowsOut: record.rowsOut ?? 0,
         counts: record.counts ?? {},
       };
+    }
+    if (isDatabaseUnavailable(error)) {
+      // A database restart is waited out here, not spent on attempts: the step's retries would
+      // all fail while the server is away, and its failure could not even be recorded, leaving
+      // the ledger saying `running` for a run the queue had given up.
+      deps.log.warn(
+        { runId, windowIndex, step, error: describeError(error) },
+        'the database is unavailable; waiting for it before this step is retried',
+      );
+      await waitForDatabase(deps.pool, {
+        timeoutMs: databaseWaitMs,
+        ...(options.signal && { signal: options.signal }),
+      });
     }
     const final = options.isFinalFailure?.(error) ?? !isRetryable(error);
     await failStep(deps.pool, runId, windowIndex, step, error, final).catch(

@@ -87,4 +87,19 @@ export const findings: readonly Finding[] = [
       'Regression test: as above. Also: `formatOffset` (`src/pipeline/local-time.ts`) now writes whole-second offsets ' +
       '(`-04:56:02`), and the validate and transform steps close a reader connection left half way through a COPY.',
   },
+  {
+    status: 'fixed',
+    found:
+      '*postgres-restart* (long form, on a loaded machine): when crash recovery took a few seconds, a step spent all ' +
+      'three attempts while the server was away or starting up ("the database system is starting up", refused ' +
+      'connections), within seconds; its failure could not be recorded either, so the queue gave the run up while ' +
+      'the ledger still said `running`, for good.',
+    fix:
+      'A step or run job whose error means the database is unavailable (`isDatabaseUnavailable`, ' +
+      '`src/db/availability.ts`: refused or reset connections, SQLSTATE 08xxx and 57P01–57P03) waits until the ' +
+      'database answers again (up to two minutes) before its failure is recorded and the attempt counted ' +
+      '(`src/pipeline/run-step.ts`, `src/queue/processors.ts`). Regression tests: ' +
+      '`test/unit/database-availability.test.ts`, and a restart waited out in ' +
+      '`test/integration/db-server-restart.test.ts`; 20 trials of the scenario with two CPU hogs running passed.',
+  },
 ];

@@ -151,7 +151,19 @@ export class Stage {
       }
       if (Date.now() > deadline) {
         const states = await this.describeRuns(runIds).catch((error: unknown) => String(error));
-        throw new Error(`runs ${runIds.join(', ')} did not end within ${timeoutMs} ms: ${states}`);
+        // What to read when a run hangs: what each connection is doing, and the workers' logs.
+        const activity = await this.pool
+          .query<{ line: string }>(
+            `select format('%s %s %s/%s (%ss): %s', pid, state, wait_event_type, wait_event,
+                           round(extract(epoch from now() - query_start)), left(query, 160)) as line
+               from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+          )
+          .then(({ rows }) => rows.map((row) => row.line).join('\n'))
+          .catch((error: unknown) => String(error));
+        throw new Error(
+          `runs ${runIds.join(', ')} did not end within ${timeoutMs} ms: ${states}\n` +
+            `connections:\n${activity}\nworkers:\n${this.fleet.describe()}`,
+        );
       }
       await sleep(100);
     }

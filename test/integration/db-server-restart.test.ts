@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isDatabaseUnavailable, waitForDatabase } from '../../src/db/availability.js';
 import { createDatabase } from '../../src/db/client.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 
@@ -34,6 +35,40 @@ describe('a database restart under a checked-out connection', () => {
         client.release();
         const { rows } = await database.pool.query<{ one: number }>('select 1 as one');
         expect(rows).toEqual([{ one: 1 }]);
+      } finally {
+        await database.close();
+      }
+    },
+  );
+
+  it(
+    'tells an unavailable database from a bad query, and waits a restart out',
+    { timeout: 120_000 },
+    async () => {
+      const database = createDatabase(await postgres.createDatabase('restart_wait'));
+      try {
+        const bad = await database.pool.query('select nope').catch((error: unknown) => error);
+        expect(isDatabaseUnavailable(bad)).toBe(false);
+
+        const client = await database.pool.connect();
+        await postgres.stop('fast');
+        // The server's goodbye to a connection it had (57P01), then no server at all.
+        const goodbye = await client.query('select 1').catch((error: unknown) => error);
+        client.release();
+        expect(isDatabaseUnavailable(goodbye)).toBe(true);
+        const refused = await database.pool.query('select 1').catch((error: unknown) => error);
+        expect(isDatabaseUnavailable(refused)).toBe(true);
+        expect(await waitForDatabase(database.pool, { timeoutMs: 600, intervalMs: 100 })).toBe(
+          false,
+        );
+
+        const restarted = sleep(1_000).then(() => postgres.start());
+        const started = Date.now();
+        expect(await waitForDatabase(database.pool, { timeoutMs: 60_000, intervalMs: 100 })).toBe(
+          true,
+        );
+        expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+        await restarted;
       } finally {
         await database.close();
       }
