@@ -9,7 +9,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import type pg from 'pg';
 import { loadDashboardData } from './data.js';
 import { parseDashboardQuery } from './filter.js';
-import { renderDashboardPage, type DashboardLinks } from './page.js';
+import { renderDashboardPage, withDataPreload, type DashboardLinks } from './page.js';
 
 export interface DashboardDeps {
   pool: pg.Pool;
@@ -31,8 +31,8 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
   const router = express.Router();
   const page = renderDashboardPage(deps.links);
 
-  router.get('/', (_req, res) => {
-    res.set('Cache-Control', 'no-cache').type('html').send(page);
+  router.get('/', (req, res) => {
+    res.set('Cache-Control', 'no-cache').type('html').send(withDataPreload(page, req.query));
   });
 
   router.get('/dashboard/data', async (req, res, next) => {
