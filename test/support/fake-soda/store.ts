@@ -7,8 +7,8 @@ import type { SodaRow } from './types.js';
  * each row's JSON is written once, as UTF-8, into large off-heap buffers (a million rows would
  * otherwise be millions of heap objects, and garbage collection would dominate); the filtered,
  * ordered list of rows is computed once per ($where, $order, $q, filters) and cached; a page is
- * those rows' bytes copied into one buffer. Computing a new query's list reads the rows from a
- * parsed copy made once (not their JSON again) and walks a sort order made once per $order, so a
+ * those rows' bytes copied into one buffer. A new query's list walks a sort order made once per
+ * $order, and a range on a timestamp (a window) reads only the rows a binary search finds, so a
  * backfill asking for a hundred windows does not pay a parse and a sort of every row a hundred
  * times.
  */
@@ -134,8 +134,8 @@ export class RowStore {
   /** Natural key → first slot; built on the first upsert or removal. */
   private firstByKey: Map<string, number> | undefined;
   private cache = new Map<string, Selection>();
-  /** Every row parsed, by slot: built on the first query, dropped when rows change. */
-  private parsed: SodaRow[] | undefined;
+  /** Column values by slot, for range look-ups: built on first use, dropped when rows change. */
+  private columns = new Map<string, Array<string | undefined>>();
   /** Slots sorted by an $order, per $order: built once, dropped when rows change. */
   private sortedSlots = new Map<string, Uint32Array>();
   /** Per floating timestamp column: its sort order split into dated and undated rows. */
@@ -315,17 +315,17 @@ export class RowStore {
       selection.order === undefined ? [] : compileOrder(parseOrder(selection.order), this.schema);
     const needle = selection.q?.toLowerCase();
     const equals = selection.equals ?? [];
-    const rows = this.parsedRows();
+    const size = this.size;
     // Test every row in storage order (memory order: fast), then read the matches off in the
     // query's order, sorted once per $order.
     // A range on one column (what window queries are): only the rows a binary search over that
     // column's sort order finds need testing.
     const range = selection.where === undefined ? undefined : rangeOf(parseWhere(selection.where));
-    const candidates = range && this.slotsInRange(range, rows);
+    const candidates = range && this.slotsInRange(range);
     const matched: number[] = [];
-    for (let index = 0; index < (candidates ?? rows).length; index += 1) {
+    for (let index = 0; index < (candidates ? candidates.length : size); index += 1) {
       const slot = candidates ? candidates[index]! : index;
-      const row = rows[slot]!;
+      const row = this.readRow(slot);
       if (where && !where(row)) continue;
       if (equals.some(([name, value]) => row[name] !== value)) continue;
       if (
@@ -335,7 +335,7 @@ export class RowStore {
         continue;
       matched.push(slot);
     }
-    const fresh: Selection = { slots: this.inOrder(matched, selection.order, order, rows) };
+    const fresh: Selection = { slots: this.inOrder(matched, selection.order, order) };
     if (this.cache.size >= maxCachedSelections) this.evict();
     this.cache.set(key, fresh);
     return fresh;
@@ -350,16 +350,15 @@ export class RowStore {
     matched: number[],
     orderText: string | undefined,
     order: ReturnType<typeof compileOrder>,
-    rows: SodaRow[],
   ): Uint32Array {
     const slots = Uint32Array.from(matched);
     if (order.length === 0) return slots.sort();
-    const walk = this.slotsSortedBy(orderText!, order, rows);
-    if (matched.length * 16 < rows.length) {
+    const walk = this.slotsSortedBy(orderText!, order);
+    if (matched.length * 16 < this.size) {
       const rank = this.ranksOf(orderText!, walk);
       return slots.sort((a, b) => rank[a]! - rank[b]!);
     }
-    const isMatch = new Uint8Array(rows.length);
+    const isMatch = new Uint8Array(this.size);
     for (const slot of matched) isMatch[slot] = 1;
     const ordered = new Uint32Array(matched.length);
     let next = 0;
@@ -381,20 +380,31 @@ export class RowStore {
     return rank;
   }
 
-  private parsedRows(): SodaRow[] {
-    this.parsed ??= Array.from({ length: this.size }, (_, slot) => this.readRow(slot));
-    return this.parsed;
+  /**
+   * One column's values by slot, read once per column and kept (a column of strings, not a
+   * million parsed rows: those would make every later garbage collection slow).
+   */
+  private columnValues(column: string): Array<string | undefined> {
+    let values = this.columns.get(column);
+    if (!values) {
+      values = Array.from({ length: this.size }, (_, slot) => this.readRow(slot)[column]);
+      this.columns.set(column, values);
+    }
+    return values;
   }
 
-  private slotsSortedBy(
-    orderText: string,
-    order: ReturnType<typeof compileOrder>,
-    rows: SodaRow[],
-  ): Uint32Array {
+  private slotsSortedBy(orderText: string, order: ReturnType<typeof compileOrder>): Uint32Array {
     let sorted = this.sortedSlots.get(orderText);
     if (!sorted) {
-      const keys = order.map((term) => rows.map((row) => term.read(row)));
-      const slots = Array.from(rows, (_, slot) => slot);
+      // Each row read once for every term's key; the keys live only while sorting.
+      const keys = order.map(
+        () => new Array<ReturnType<(typeof order)[number]['read']>>(this.size),
+      );
+      for (let slot = 0; slot < this.size; slot += 1) {
+        const row = this.readRow(slot);
+        for (let t = 0; t < order.length; t += 1) keys[t]![slot] = order[t]!.read(row);
+      }
+      const slots = Array.from({ length: this.size }, (_, slot) => slot);
       slots.sort((a, b) => {
         for (let t = 0; t < order.length; t += 1) {
           const term = order[t]!;
@@ -421,7 +431,7 @@ export class RowStore {
    * meaning midnight), plus every row whose value is not a date at all. A superset: the caller
    * still tests each with the full condition. Undefined when no such shortcut applies.
    */
-  private slotsInRange(range: ColumnRange, rows: SodaRow[]): Uint32Array | undefined {
+  private slotsInRange(range: ColumnRange): Uint32Array | undefined {
     const day = /^\d{4}-\d{2}-\d{2}/;
     if (this.schema.get(range.column) !== 'floating_timestamp') return undefined;
     if (
@@ -430,9 +440,10 @@ export class RowStore {
     )
       return undefined;
     const order = compileOrder(parseOrder(range.column), this.schema);
-    const sorted = this.slotsSortedBy(range.column, order, rows);
+    const sorted = this.slotsSortedBy(range.column, order);
+    const values = this.columnValues(range.column);
     const dayOf = (slot: number) => {
-      const value = rows[slot]![range.column];
+      const value = values[slot];
       return value !== undefined && day.test(value) ? value.slice(0, 10) : undefined;
     };
     let split = this.datedSlots.get(range.column);
@@ -467,7 +478,7 @@ export class RowStore {
   private forgetQueries(): void {
     this.cache.clear();
     this.layoutBytes = 0;
-    this.parsed = undefined;
+    this.columns.clear();
     this.sortedSlots.clear();
     this.datedSlots.clear();
     this.orderRanks.clear();
