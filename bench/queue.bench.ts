@@ -14,6 +14,7 @@ import pg from 'pg';
 import { createOrchestrator } from '../src/queue/orchestrator.js';
 import { migrateDatabase } from '../src/db/migrate.js';
 import { startFakeSourceProcess } from './fake-source.js';
+import { deletePrefix } from '../test/support/queue.js';
 import { report } from './support.js';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
@@ -125,18 +126,6 @@ async function printStepTimes(databaseUrl: string): Promise<void> {
   }
 }
 
-async function clearPrefix(prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
-}
-
 let ok = true;
 const fake = await startFakeSourceProcess({ rows, seed: 3, ...range });
 try {
@@ -161,7 +150,7 @@ try {
     await sleep(3_000); // let both workers connect
     const empty = await backfill(databaseUrl, prefix, '2010-01-01', '2010-04-11', 'day');
     await stopWorkers(workers);
-    await clearPrefix(prefix);
+    await deletePrefix(prefix, redisUrl);
     process.stdout.write(
       `(a) ${empty.windows} empty day windows (${empty.windows * 4} step jobs), two worker processes\n`,
     );
@@ -195,7 +184,7 @@ try {
   await sleep(3_000);
   const queued = await backfill(queuedUrl, prefix, range.from, range.to, 'month');
   await stopWorkers(workers);
-  await clearPrefix(prefix);
+  await deletePrefix(prefix, redisUrl);
 
   process.stdout.write(`(b) ${rows.toLocaleString('en-US')} rows over 20 months\n`);
   report('    in process (cpd sync, one window)', inProcessSeconds, 's');

@@ -1,5 +1,4 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { databaseWaitMs, isDatabaseUnavailable, waitForDatabase } from '../db/availability.js';
 import type { StepName } from '../db/schema/enums.js';
 import { describeError, isRetryable } from '../errors.js';
 import { finishRun } from '../pipeline/flow.js';
@@ -49,36 +48,19 @@ export function createProcessors(deps: ProcessorDeps): Processors {
           skipped: outcome.skipped,
         };
       } catch (error) {
-        await waitOutDatabase(error, signal);
         // BullMQ would retry anything else; a refusal (bad query, too many bad rows) will not pass.
         if (!isRetryable(error)) throw new UnrecoverableError(describeError(error));
         throw error;
       }
     };
 
-  /**
-   * A database restart (even one that cut the step before it began, marking it in the ledger) is
-   * waited out before BullMQ counts the attempt and retries: otherwise every attempt fails within
-   * seconds while the server is away or recovering, and the run fails for nothing.
-   */
-  const waitOutDatabase = async (error: unknown, signal?: AbortSignal) => {
-    if (!isDatabaseUnavailable(error)) return;
-    await waitForDatabase(deps.pool, {
-      timeoutMs: databaseWaitMs,
-      ...(signal && { signal }),
-    });
-  };
-
   return {
     extract: step('extract'),
     validate: step('validate'),
     transform: step('transform'),
     load: step('load'),
-    async run({ runId }, { signal }) {
-      const completed = await finishRun(deps, runId).catch(async (error: unknown) => {
-        await waitOutDatabase(error, signal);
-        throw error;
-      });
+    async run({ runId }) {
+      const completed = await finishRun(deps, runId);
       if (!completed) throw new Error(`run ${runId} has steps that did not complete`);
       return { runId, completed };
     },

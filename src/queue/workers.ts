@@ -1,5 +1,6 @@
 import { Job, Queue, WaitingError, Worker, type Job as BullJob } from 'bullmq';
 import type pg from 'pg';
+import { databaseWaitMs, isDatabaseUnavailable, waitForDatabase } from '../db/availability.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { failStep } from '../pipeline/ledger.js';
@@ -62,6 +63,12 @@ export function startWorkers(
         // Released at shutdown: back to its queue at once, for the next worker.
         await job.moveToWait(token);
         throw new WaitingError();
+      }
+      if (isDatabaseUnavailable(error)) {
+        // A database restart is waited out before BullMQ counts the attempt and retries: every
+        // attempt would otherwise fail within seconds while the server is away or recovering,
+        // and the run fail for nothing. Here, so it holds for every job, whichever step it cut.
+        await waitForDatabase(deps.pool, { timeoutMs: databaseWaitMs, signal: combined });
       }
       throw error;
     }

@@ -98,7 +98,7 @@ export const findings: readonly Finding[] = [
       'A step or run job whose error means the database is unavailable (`isDatabaseUnavailable`, ' +
       '`src/db/availability.ts`: refused or reset connections, SQLSTATE 08xxx and 57P01–57P03) waits until the ' +
       'database answers again (up to two minutes) before its failure is recorded and the attempt counted ' +
-      '(`src/pipeline/run-step.ts`, `src/queue/processors.ts`). Regression tests: ' +
+      '(`src/pipeline/run-step.ts`, `src/queue/workers.ts`). Regression tests: ' +
       '`test/unit/database-availability.test.ts`, and a restart waited out in ' +
       '`test/integration/db-server-restart.test.ts`; 20 trials of the scenario with two CPU hogs running passed.',
   },

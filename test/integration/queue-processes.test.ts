@@ -71,6 +71,26 @@ describe('worker processes', () => {
     return running[0]!.count;
   }
 
+  /** The run ends completed, having inserted every distinct id once: no row lost or doubled. */
+  async function expectEveryRowOnce(
+    runId: number,
+    timeoutMs: number,
+    workerLog: () => string,
+  ): Promise<void> {
+    const done = await waitForRun(
+      database.pool,
+      runId,
+      ['completed', 'failed', 'crashed'],
+      timeoutMs,
+    );
+    expect(done.state, workerLog()).toBe('completed');
+    expect(done.rowsInserted).toBe(distinct);
+    const { rows: counts } = await database.pool.query(
+      'select count(*)::int as count, count(distinct id)::int as ids from incidents',
+    );
+    expect(counts[0]).toEqual({ count: distinct, ids: distinct });
+  }
+
   it(
     'finishes the run of a worker killed mid-step on another worker, with exact counts',
     { timeout: 120_000 },
@@ -90,18 +110,7 @@ describe('worker processes', () => {
         fake.clearFaults();
 
         const second = startWorker();
-        const done = await waitForRun(
-          database.pool,
-          run.id,
-          ['completed', 'failed', 'crashed'],
-          90_000,
-        );
-        expect(done.state, second.stderr()).toBe('completed');
-        expect(done.rowsInserted).toBe(distinct);
-        const { rows: counts } = await database.pool.query(
-          'select count(*)::int as count, count(distinct id)::int as ids from incidents',
-        );
-        expect(counts[0]).toEqual({ count: distinct, ids: distinct });
+        await expectEveryRowOnce(run.id, 90_000, () => second.stderr());
         // The ledger shows the steps the dead worker held ran again.
         const { rows: retried } = await database.pool.query<{ attempts: number }>(
           `select attempts from pipeline_steps where run_id = $1 and attempts > 1`,
@@ -175,18 +184,7 @@ describe('worker processes', () => {
 
         fake.clearFaults();
         const next = startWorker();
-        const done = await waitForRun(
-          database.pool,
-          run.id,
-          ['completed', 'failed', 'crashed'],
-          60_000,
-        );
-        expect(done.state, next.stderr()).toBe('completed');
-        expect(done.rowsInserted).toBe(distinct);
-        const { rows: counts } = await database.pool.query(
-          'select count(*)::int as count from incidents',
-        );
-        expect(counts[0]).toEqual({ count: distinct });
+        await expectEveryRowOnce(run.id, 60_000, () => next.stderr());
       } finally {
         await queue.close();
       }

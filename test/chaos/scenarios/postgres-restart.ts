@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generatePoliceLog } from '../../support/police-log-generator.js';
 import type { Scenario } from '../scenario.js';
-import { publishCorrections, stampAfter } from '../source-changes.js';
 import { Stage } from '../stage.js';
-import { checkTrial, findRunningSteps, measureRecovery } from '../trial.js';
+import { checkTrial, measureRecovery } from '../trial.js';
+import { startRunToInterrupt } from '../interrupted-run.js';
 import { describeSteps } from './worker-kill.js';
 
 const plan = { mode: 'window', from: '2025-01-01', to: '2025-04-01', windowSize: 'month' } as const;
@@ -27,23 +27,11 @@ export const postgresRestart: Scenario = {
     try {
       for (let trial = 0; trial < trials; trial += 1) {
         const mode = trial % 2 === 0 ? 'fast' : 'immediate';
-        const corrections = Math.floor(trial / 2) % 2 === 1;
-        if (corrections)
-          publishCorrections(stage.fake, {
-            share: 0.03,
-            random: services.random,
-            stamp: stampAfter('2026-02-01T08:00:00.000', trial),
-            tag: `p${trial}`,
-          });
-        else await stage.reset();
-        const heldBefore = await stage.countIncidents();
-        // Slow pages keep steps in flight for the restart to cut.
-        stage.fake.addFault({ kind: 'slow', delayMs: 100 });
-        const runId = await stage.requestRun(plan);
-        await waitForAnyStep(stage, runId);
-        const delayMs = Math.round(services.random() * 2_000);
-        await sleep(delayMs);
-        const interrupted = await findRunningSteps(stage.pool, [runId]);
+        const { runId, heldBefore, corrections, delayMs, interrupted } = await startRunToInterrupt(
+          stage,
+          services.random,
+          { plan, trial, tag: 'p' },
+        );
         const downMs = 500 + Math.round(services.random() * 3_000);
         const faultAt = Date.now();
         await services.postgres.stop(mode);
@@ -74,13 +62,3 @@ export const postgresRestart: Scenario = {
     }
   },
 };
-
-/** Waits until the ledger shows a step of the run running. */
-export async function waitForAnyStep(stage: Stage, runId: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if ((await findRunningSteps(stage.pool, [runId])).length > 0) return;
-    await sleep(10);
-  }
-  throw new Error(`no step of run ${runId} started within 60 s`);
-}

@@ -3,7 +3,7 @@ import { generatePoliceLog } from '../../support/police-log-generator.js';
 import type { Scenario } from '../scenario.js';
 import { Stage } from '../stage.js';
 import { checkTrial, findRunningSteps, measureRecovery } from '../trial.js';
-import { waitForAnyStep } from './postgres-restart.js';
+import { waitForAnyStep } from '../interrupted-run.js';
 import { describeSteps } from './worker-kill.js';
 
 const plan = { mode: 'window', from: '2025-01-01', to: '2025-04-01', windowSize: 'month' } as const;

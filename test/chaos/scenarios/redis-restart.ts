@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generatePoliceLog } from '../../support/police-log-generator.js';
 import type { Scenario } from '../scenario.js';
-import { publishCorrections, stampAfter } from '../source-changes.js';
 import { Stage } from '../stage.js';
-import { checkTrial, findRunningSteps, measureRecovery } from '../trial.js';
-import { waitForAnyStep } from './postgres-restart.js';
+import { checkTrial, measureRecovery } from '../trial.js';
+import { startRunToInterrupt } from '../interrupted-run.js';
 import { describeSteps } from './worker-kill.js';
 
 const plan = { mode: 'window', from: '2025-01-01', to: '2025-04-01', windowSize: 'month' } as const;
@@ -26,22 +25,11 @@ export const redisRestart: Scenario = {
     try {
       for (let trial = 0; trial < trials; trial += 1) {
         const crash = trial % 2 === 1;
-        const corrections = Math.floor(trial / 2) % 2 === 1;
-        if (corrections)
-          publishCorrections(stage.fake, {
-            share: 0.03,
-            random: services.random,
-            stamp: stampAfter('2026-02-01T08:00:00.000', trial),
-            tag: `r${trial}`,
-          });
-        else await stage.reset();
-        const heldBefore = await stage.countIncidents();
-        stage.fake.addFault({ kind: 'slow', delayMs: 100 });
-        const runId = await stage.requestRun(plan);
-        await waitForAnyStep(stage, runId);
-        const delayMs = Math.round(services.random() * 2_000);
-        await sleep(delayMs);
-        const interrupted = await findRunningSteps(stage.pool, [runId]);
+        const { runId, heldBefore, corrections, delayMs, interrupted } = await startRunToInterrupt(
+          stage,
+          services.random,
+          { plan, trial, tag: 'r' },
+        );
         const downMs = Math.round(services.random() * 2_000);
         const faultAt = Date.now();
         if (crash) await services.redis.kill();
