@@ -12,6 +12,7 @@ export const materializedAnalyticsViews = [
   'analytics.location_monthly',
   'analytics.type_counts',
   'analytics.top_locations',
+  'analytics.incident_extent',
 ] as const;
 
 /** Any constant will do, as long as nothing else in the database uses it for another lock. */
@@ -21,8 +22,8 @@ const refreshLockKey = 4_243_117_002;
  * Brings the materialised analytics views up to date with `incidents`. The pipeline calls it after
  * each run that changed incidents.
  *
- * Cheap when nothing changed: a trigger on `incidents` notes every statement that really changed
- * rows in `analytics.pending_changes`; with none pending this is two small statements.
+ * Cheap when nothing changed: the load notes each window that really changed rows in
+ * `analytics.pending_changes`, and triggers on `incidents` note any other writer's statements; with none pending this is two small statements.
  * Safe from several processes at once: a session advisory lock makes the second caller wait for
  * the first, then find nothing pending. The lock is taken before the transaction starts, so the
  * transaction's snapshot sees the first caller's commit.

@@ -25,9 +25,11 @@ export function encodeCopyValue(value: string | number | boolean | null | undefi
 export function encodeCopyLine(
   values: ReadonlyArray<string | number | boolean | null | undefined>,
 ): string {
-  let line = encodeCopyValue(values[0]);
-  for (let i = 1; i < values.length; i++) line += `\t${encodeCopyValue(values[i])}`;
-  return `${line}\n`;
+  // Joined, not concatenated value by value: each `+=` makes a rope that is flattened later, and
+  // that costs twice what the whole encoding does (3 µs a row on a million-row window).
+  const fields = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) fields[i] = encodeCopyValue(values[i]);
+  return `${fields.join('\t')}\n`;
 }
 
 const simpleEscapes: Record<string, string> = {

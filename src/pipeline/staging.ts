@@ -1,4 +1,3 @@
-import { StringDecoder } from 'node:string_decoder';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
@@ -90,7 +89,7 @@ export async function copyInto(
   client: pg.ClientBase,
   table: string,
   columns: readonly string[],
-  batches: AsyncIterable<string> | Iterable<string>,
+  batches: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
 ): Promise<void> {
   const sink = client.query(
     copyFrom(`copy ${table} (${columns.map((c) => `"${c}"`).join(', ')}) from stdin`),
@@ -99,23 +98,34 @@ export async function copyInto(
 }
 
 /**
- * Streams the lines a `COPY (query) TO STDOUT` produces, a batch (whatever arrived in one chunk)
- * at a time, never holding more than a chunk. In text format a newline inside a value is escaped,
- * so every newline ends a row.
+ * Streams what a `COPY (query) TO STDOUT` produces as chunks of whole lines, each at least
+ * `minBytes` (but the last), never holding more than a chunk and the piece that follows it. In
+ * text format a newline inside a value is escaped, so every newline ends a row.
  */
-export async function* copyLinesOut(
+export async function* copyChunksOut(
   client: pg.ClientBase,
   query: string,
-): AsyncGenerator<string[]> {
+  minBytes = 1 << 20,
+): AsyncGenerator<Buffer> {
   const source = client.query(copyTo(`copy (${query}) to stdout`));
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
+  let parts: Buffer[] = [];
+  let size = 0;
   for await (const chunk of source as AsyncIterable<Buffer>) {
-    const text = rest + decoder.write(chunk);
-    const lines = text.split('\n');
-    rest = lines.pop()!;
-    if (lines.length > 0) yield lines;
+    parts.push(chunk);
+    size += chunk.length;
+    if (size < minBytes) continue;
+    const joined = Buffer.concat(parts, size);
+    // A newline byte never occurs inside a multi-byte character, nor inside a value (escaped).
+    const end = joined.lastIndexOf(0x0a) + 1;
+    if (end === 0) {
+      parts = [joined];
+      continue;
+    }
+    // The rest is copied, so the chunk handed on does not keep the joined buffer alive.
+    const rest = Buffer.from(joined.subarray(end));
+    parts = rest.length > 0 ? [rest] : [];
+    size = rest.length;
+    yield joined.subarray(0, end);
   }
-  rest += decoder.end();
-  if (rest !== '') yield [rest];
+  if (size > 0) yield Buffer.concat(parts, size);
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../src/db/client.js';
-import { copyLinesOut } from '../../src/pipeline/staging.js';
+import { copyChunksOut } from '../../src/pipeline/staging.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /**
@@ -26,13 +26,14 @@ describe('a connection released in the middle of a COPY', () => {
 
   it('is not reused: the next query gets an answer', { timeout: 30_000 }, async () => {
     const reader = await database.pool.connect();
-    let lines = 0;
-    for await (const batch of copyLinesOut(
+    let bytes = 0;
+    for await (const chunk of copyChunksOut(
       reader,
       'select g, repeat(md5(g::text), 20) from generate_series(1, 200000) g',
+      16_384,
     )) {
-      lines += batch.length;
-      if (lines > 100) break;
+      bytes += chunk.length;
+      if (bytes > 100_000) break;
     }
     reader.release();
     const answer = await Promise.race([

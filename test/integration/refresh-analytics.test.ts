@@ -24,7 +24,7 @@ async function rollupTotal(database: TestDatabase): Promise<number> {
   return rows[0]!.n;
 }
 
-/** The load's upsert, as DESIGN.md describes it: a replay changes nothing. */
+/** An upsert by some other writer than the pipeline (the load notes its own changes). */
 async function upsert(database: TestDatabase, rows: IncidentRow[]): Promise<void> {
   await database.pool.query(
     `insert into incidents (id, occurred_at, occurred_local, local_date, local_hour, local_weekday,
@@ -80,18 +80,22 @@ describe('refreshAnalytics', () => {
     expect(await refreshedAt(database)).toBe(stamp);
   });
 
-  it('notes only statements that really changed rows: a replayed load leaves no mark', async () => {
+  it("notes other writers' statements as they run, and deletes only when they removed rows", async () => {
     const rows = rowsOn('2025-06-01', 3, 1);
     await upsert(database, rows);
     await refreshAnalytics(database.pool);
 
-    await upsert(database, rows);
+    // Without a transition table a statement trigger cannot tell whether rows changed: inserts
+    // and updates are noted regardless (at worst one needless refresh). The pipeline's load notes
+    // its own changes instead (test/integration/pipeline-sync.test.ts: a replay notes nothing).
     await database.pool.query(`update incidents set type = 'X' where false`);
-    await database.pool.query(`delete from incidents where id < 0`);
-    expect(await pendingChanges(database)).toBe(0);
-
-    await upsert(database, [{ ...rows[0]!, type: 'ARREST' }]);
     expect(await pendingChanges(database)).toBe(1);
+    await database.pool.query(`delete from incidents where id < 0`);
+    expect(await pendingChanges(database)).toBe(1);
+
+    // INSERT … ON CONFLICT DO UPDATE fires the insert and the update statement triggers.
+    await upsert(database, [{ ...rows[0]!, type: 'ARREST' }]);
+    expect(await pendingChanges(database)).toBe(3);
     await refreshAnalytics(database.pool);
     const { rows: types } = await database.pool.query(
       `select type, incidents from analytics.incident_daily order by type`,
@@ -104,6 +108,28 @@ describe('refreshAnalytics', () => {
     await database.pool.query(`delete from incidents where type = 'ARREST'`);
     await database.pool.query(`truncate incidents`);
     expect(await pendingChanges(database)).toBe(2);
+  });
+
+  it('stands the triggers aside in a transaction that notes its own changes, as the load does', async () => {
+    const client = await database.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(`set local cpd.load_notes_changes = 'on'`);
+      await client.query(
+        `insert into incidents (${Object.keys(rowsOn('2025-06-01', 1, 1)[0]!).join(', ')})
+         select ${Object.keys(rowsOn('2025-06-01', 1, 1)[0]!).join(', ')}
+           from json_populate_recordset(null::incidents, $1::json)`,
+        [JSON.stringify(rowsOn('2025-06-01', 2, 1))],
+      );
+      await client.query(`update incidents set type = 'ARREST' where id = 1`);
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
+    expect(await pendingChanges(database)).toBe(0);
+    // The setting was local to that transaction: the next writer is noted again.
+    await database.pool.query(`update incidents set type = 'INCIDENT' where id = 1`);
+    expect(await pendingChanges(database)).toBe(1);
   });
 
   it('keeps the mark of a change that commits while a refresh runs, for the next refresh', async () => {

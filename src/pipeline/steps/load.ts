@@ -26,11 +26,14 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
     // suffice, and take a moment; done before waiting for the lock, which loads share.
     await client.query(`analyze ${clean} ("${target.keyColumn}")`);
     await client.query('select pg_advisory_xact_lock(hashtext($1))', [`cpd:load:${source.id}`]);
-    // Room to sort a large window in memory rather than on disk; and index look-ups priced as
-    // what they are here, reads of a hot index rather than of a spinning disk (the default
-    // assumes one). Both for this transaction only.
-    await client.query(`set local work_mem = '256MB'`);
+    // Room to sort a large window in memory rather than on disk (a million rows take 550 MB, and
+    // spilling them costs seconds); a limit, not an allowance, and loads take turns. Index
+    // look-ups priced as what they are here, reads of a hot index rather than of a spinning disk
+    // (the default assumes one). This load notes its own changes (below), so the triggers that
+    // note other writers' statements stand aside. All for this transaction only.
+    await client.query(`set local work_mem = '1GB'`);
     await client.query(`set local random_page_cost = 1.1`);
+    await client.query(`set local cpd.load_notes_changes = 'on'`);
     signal?.throwIfAborted();
     const staged = await countRows(client, clean);
     const statements = buildLoadSql(target, clean);
@@ -46,6 +49,9 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
       unchanged: staged - inserted - updated,
     };
     await addRunCounts(client, spec.runId, counts);
+    // For the analytics refresh; a replayed window changes nothing and leaves no mark.
+    if (inserted + updated > 0)
+      await client.query(`insert into analytics.pending_changes (operation) values ('load')`);
     if (spec.mode === 'incremental')
       await advanceCursor(client, source.id, spec.runId, clean, target.cursorColumn);
     await dropStagingTables(client, spec.runId, spec.windowIndex);

@@ -1,8 +1,7 @@
-import { decodeCopyValue, encodeCopyLine } from '../copy-text.js';
 import { completeStep } from '../ledger.js';
-import { decodeRawLine, rawRowsQuery, rowOf } from '../raw-rows.js';
-import { copyInto, copyLinesOut, recreateStagingTable, stagingTable } from '../staging.js';
-import type { ValidRow } from '../validate-row.js';
+import { rawRowsQuery } from '../raw-rows.js';
+import { copyChunksOut, copyInto, recreateStagingTable, stagingTable } from '../staging.js';
+import { transformChunk } from '../chunks.js';
 import { inTransaction, type StepFunction } from './context.js';
 
 /**
@@ -19,11 +18,6 @@ export const transformWindow: StepFunction = async (
   const skip = stagingTable('skip', spec.runId, spec.windowIndex);
 
   return inTransaction(deps.pool, async (writer) => {
-    const skipped = new Set(
-      (await writer.query<{ row_number: number }>(`select row_number from ${skip}`)).rows.map(
-        (row) => row.row_number,
-      ),
-    );
     const clean = await recreateStagingTable(
       writer,
       'clean',
@@ -35,21 +29,17 @@ export const transformWindow: StepFunction = async (
     const reader = await deps.pool.connect();
     let readToEnd = false;
     try {
-      async function* transformed(): AsyncGenerator<string> {
-        for await (const lines of copyLinesOut(reader, rawRowsQuery(definition, raw))) {
+      // The rows validate set aside stay in PostgreSQL (an anti-join); the rest stream through
+      // the transform a chunk at a time.
+      const kept = `select * from (${rawRowsQuery(definition, raw)}) r
+                     where not exists (select 1 from ${skip} s where s.row_number = r.row_number)`;
+      async function* transformed(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of copyChunksOut(reader, kept)) {
           signal?.throwIfAborted();
-          let batch = '';
-          for (const line of lines) {
-            const rawRow = decodeRawLine(definition, line, decodeCopyValue);
-            if (skipped.has(rawRow.rowNumber)) continue;
-            batch += encodeCopyLine([
-              rawRow.rowNumber,
-              ...target.transform(rowOf(rawRow) as ValidRow),
-            ]);
-            rows += 1;
-          }
+          const { output, rows: transformed } = transformChunk(definition.id, chunk);
+          rows += transformed;
           onProgress?.(rows);
-          if (batch !== '') yield batch;
+          yield output;
         }
       }
       await copyInto(writer, clean, ['row_number', ...target.columns], transformed());

@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import { UserError } from '../../errors.js';
 import type { DatasetDefinition } from '../../source/dataset.js';
-import { decodeCopyValue, encodeCopyLine } from '../copy-text.js';
+import { encodeCopyLine } from '../copy-text.js';
 import { completeStep } from '../ledger.js';
-import { decodeRawLine, payloadOf, rawRowsQuery, rowOf, type RawRow } from '../raw-rows.js';
-import { copyInto, copyLinesOut, recreateStagingTable, stagingTable } from '../staging.js';
-import { createRowValidator, sanitizeForJsonb, type RejectReason } from '../validate-row.js';
+import { rawRowsQuery } from '../raw-rows.js';
+import { copyChunksOut, copyInto, recreateStagingTable, stagingTable } from '../staging.js';
+import { validateChunk, type ChunkRejection } from '../chunks.js';
+import type { RejectReason } from '../validate-row.js';
 import { inTransaction, type StepFunction } from './context.js';
 
 /**
@@ -23,12 +24,6 @@ import { inTransaction, type StepFunction } from './context.js';
  * so running validate again gives the same answer.
  */
 
-interface Rejection {
-  raw: RawRow;
-  reason: RejectReason;
-  detail: string;
-}
-
 const rejectionBatch = 1_000;
 
 export const validateWindow: StepFunction = async (
@@ -36,7 +31,6 @@ export const validateWindow: StepFunction = async (
   { spec, pipeline, onProgress, signal, redo },
 ) => {
   const { source: definition } = pipeline;
-  const validate = createRowValidator(definition);
   const raw = stagingTable('raw', spec.runId, spec.windowIndex);
   const rejectedRows: number[] = [];
   const reasonCounts = new Map<RejectReason, number>();
@@ -47,39 +41,22 @@ export const validateWindow: StepFunction = async (
       spec.runId,
       spec.windowIndex,
     ]);
-    let pending: Rejection[] = [];
-    const reject = async (rejection: Rejection) => {
-      rejectedRows.push(rejection.raw.rowNumber);
-      reasonCounts.set(rejection.reason, (reasonCounts.get(rejection.reason) ?? 0) + 1);
-      pending.push(rejection);
-      if (pending.length >= rejectionBatch) {
-        await insertRejections(writer, spec.runId, spec.windowIndex, definition, pending);
-        pending = [];
-      }
-    };
-
+    let pending: ChunkRejection[] = [];
     const reader = await deps.pool.connect();
     let readToEnd = false;
     try {
-      for await (const lines of copyLinesOut(reader, rawRowsQuery(definition, raw))) {
+      for await (const chunk of copyChunksOut(reader, rawRowsQuery(definition, raw))) {
         signal?.throwIfAborted();
-        for (const line of lines) {
-          const rawRow = decodeRawLine(definition, line, decodeCopyValue);
-          total += 1;
-          let row: unknown;
-          try {
-            row = rowOf(rawRow);
-          } catch {
-            await reject({
-              raw: rawRow,
-              reason: 'malformed_json',
-              detail: 'the staged row is not JSON',
-            });
-            continue;
-          }
-          const verdict = validate(row);
-          if (!verdict.ok)
-            await reject({ raw: rawRow, reason: verdict.reason, detail: verdict.detail });
+        const { rows, rejections } = validateChunk(definition.id, chunk);
+        total += rows;
+        for (const rejection of rejections) {
+          rejectedRows.push(rejection.rowNumber);
+          reasonCounts.set(rejection.reason, (reasonCounts.get(rejection.reason) ?? 0) + 1);
+          pending.push(rejection);
+        }
+        if (pending.length >= rejectionBatch) {
+          await insertRejections(writer, spec.runId, spec.windowIndex, definition, pending);
+          pending = [];
         }
         onProgress?.(total);
       }
@@ -149,13 +126,14 @@ async function setAsideSupersededRows(
         : '';
   // Only ids seen more than once are ranked (finding them is a hash aggregate; ranking all rows
   // would sort them all). A whole-number key compares as a number (`0098` and `98` are one
-  // incident, as the bigint column will say); a text key bytewise, needing no collation. The
-  // columns suffice: a row kept whole as JSON still has its plain-text fields there (raw-rows.ts),
-  // and a valid row's key and stamp are plain text.
+  // incident, as the bigint column will say): as its digits without leading zeros (valid keys are
+  // digits only), cheaper to hash than a million keys converted to numeric. A text key compares
+  // bytewise; neither needs a collation. The columns suffice: a row kept whole as JSON still has
+  // its plain-text fields there (raw-rows.ts), and a valid row's key and stamp are plain text.
   const keyField = definition.fields.find((field) => field.name === definition.naturalKey);
   const key =
     keyField?.format === 'integer' || keyField?.type === 'number'
-      ? `r."${definition.naturalKey}"::numeric`
+      ? `ltrim(r."${definition.naturalKey}", '0') collate "C"`
       : `r."${definition.naturalKey}" collate "C"`;
   const { rowCount } = await client.query(
     `with candidates as (
@@ -181,19 +159,8 @@ async function insertRejections(
   runId: number,
   windowIndex: number,
   definition: DatasetDefinition,
-  rejections: Rejection[],
+  rejections: ChunkRejection[],
 ): Promise<void> {
-  const payloads = rejections.map((rejection) => {
-    const { value, replaced } = sanitizeForJsonb(payloadOf(rejection.raw));
-    return { value, json: JSON.stringify(value), replaced };
-  });
-  const sourceKey = (payload: unknown, naturalKey: string): string | null => {
-    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return null;
-    const value = (payload as Record<string, unknown>)[naturalKey];
-    return typeof value === 'string' || typeof value === 'number'
-      ? String(value).slice(0, 100)
-      : null;
-  };
   await client.query(
     `insert into rejected_records (run_id, dataset, window_index, row_number, source_key, reason, detail, payload)
      select $1, $2, $3, r.row_number, r.source_key, r.reason, r.detail, r.payload
@@ -203,15 +170,11 @@ async function insertRejections(
       runId,
       definition.id,
       windowIndex,
-      rejections.map((rejection) => rejection.raw.rowNumber),
-      payloads.map((payload) => sourceKey(payload.value, definition.naturalKey)),
+      rejections.map((rejection) => rejection.rowNumber),
+      rejections.map((rejection) => rejection.sourceKey),
       rejections.map((rejection) => rejection.reason),
-      rejections.map((rejection, index) =>
-        payloads[index]!.replaced
-          ? `${rejection.detail} (NUL characters and lone surrogates shown as U+FFFD in the stored payload)`
-          : rejection.detail,
-      ),
-      payloads.map((payload) => payload.json),
+      rejections.map((rejection) => rejection.detail),
+      rejections.map((rejection) => rejection.payloadJson),
     ],
   );
 }
