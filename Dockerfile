@@ -26,7 +26,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
 COPY bin ./bin
-# The dashboard serves its browser files from the source tree's public folder.
+# The dashboard serves its browser files from the source tree's public folder, ECharts among them
+# (committed, built by scripts/build-echarts.ts: the echarts package is a dev dependency).
 COPY src/dashboard/public ./src/dashboard/public
 # The official image's unprivileged user (uid 1000); nothing in /app is writable by it.
 USER node

@@ -155,7 +155,7 @@ export function renderDashboardPage(links: DashboardLinks): string {
   <script type="module" src="/dashboard/assets/dashboard.js"></script>
   <!-- ECharts is most of the page's weight: fetched and compiled while the page parses, rather
        than once dashboard.js runs and imports it. -->
-  <link rel="modulepreload" href="/dashboard/assets/echarts.esm.min.mjs">
+  <link rel="modulepreload" href="/dashboard/assets/vendor/echarts.min.js">
   ${dataPreloadMarker}
 </head>
 <body data-state="loading">

@@ -38,17 +38,25 @@ async function readTotals(page: Page): Promise<Totals> {
   return { range: parse(text.range), past30: parse(text.past30), history: parse(text.history) };
 }
 
-/** Every chart, as the page reports it: drawn, how many points its series hold, SVG shapes. */
+/**
+ * Every chart, as the page reports it (drawn, how many points its series hold) and as its SVG
+ * shows it: shapes, texts, and the colours its shapes are filled with.
+ */
 async function readCharts(page: Page) {
   return page.evaluate(() => {
     const { document } = globalThis as unknown as PageGlobals;
-    return Array.from(document.querySelectorAll('[data-chart]')).map((element) => ({
-      id: element.id,
-      rendered: element.dataset.rendered,
-      points: Number(element.dataset.points),
-      shapes: element.querySelectorAll('svg path, svg rect').length,
-      summary: document.getElementById(`${element.id}-summary`)?.textContent ?? '',
-    }));
+    return Array.from(document.querySelectorAll('[data-chart]')).map((element) => {
+      const shapes = Array.from(element.querySelectorAll('svg path, svg rect'));
+      return {
+        id: element.id,
+        rendered: element.dataset.rendered,
+        points: Number(element.dataset.points),
+        shapes: shapes.length,
+        fills: new Set(shapes.map((shape) => shape.getAttribute('fill'))).size,
+        texts: Array.from(element.querySelectorAll('svg text')).map((text) => text.textContent),
+        summary: document.getElementById(`${element.id}-summary`)?.textContent ?? '',
+      };
+    });
   });
 }
 
@@ -120,6 +128,27 @@ describe('the dashboard in headless Chromium', () => {
     }
     const grid = charts.find((chart) => chart.id === 'range-grid');
     expect(grid?.points).toBe(168);
+    // What ECharts' components add to the charts: the page's ECharts is built with only the
+    // components it uses, and one left out draws nothing, silently.
+    const chart = (id: string) => charts.find((one) => one.id === id)!;
+    expect(chart('range-daily').texts).toEqual(
+      expect.arrayContaining(['Incidents', '7-day average', '28-day average']), // legend
+    );
+    expect(chart('changes').texts).toEqual(expect.arrayContaining(['z = 3', 'z = -3'])); // markLine
+    expect(grid!.fills).toBeGreaterThan(5); // visualMap: cells shaded by their counts
+    await page.hover('#past30-hours');
+    await page.waitForFunction(
+      () => {
+        const { document } = globalThis as unknown as PageGlobals;
+        // The tooltip is the chart container's own HTML, beside its SVG.
+        const chart = document.getElementById('past30-hours');
+        return Array.from(chart?.querySelectorAll(':scope > div:not(:first-child)') ?? []).some(
+          (tooltip) => /Incidents\s*[\d,]+/.test(tooltip.textContent ?? ''),
+        );
+      },
+      undefined,
+      { timeout: 5_000 },
+    );
 
     const all = await countIncidents(null, null, null);
     expect(all.history).toBeGreaterThan(11_000);

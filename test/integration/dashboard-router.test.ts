@@ -55,7 +55,7 @@ describe('dashboard router', () => {
       expect(response.status, path).toBe(200);
       expect(response.headers.get('content-type')).toMatch(type);
     }
-    const echarts = await fetch(`${server.url}/dashboard/assets/echarts.esm.min.mjs`, {
+    const echarts = await fetch(`${server.url}/dashboard/assets/vendor/echarts.min.js`, {
       headers: { 'accept-encoding': 'identity' },
     });
     expect(echarts.status).toBe(200);
@@ -67,7 +67,7 @@ describe('dashboard router', () => {
     const gzipped = await new Promise<{ headers: Record<string, unknown>; body: Buffer }>(
       (resolve, reject) => {
         const req = request(
-          `${server.url}/dashboard/assets/echarts.esm.min.mjs`,
+          `${server.url}/dashboard/assets/vendor/echarts.min.js`,
           { headers: { 'accept-encoding': 'gzip' } },
           (res) => {
             const chunks: Buffer[] = [];
@@ -84,7 +84,7 @@ describe('dashboard router', () => {
     expect(gunzipSync(gzipped.body).equals(raw)).toBe(true);
 
     // As a browser revalidates its cached copy (fetch would add `no-cache` to a bare condition).
-    const again = await fetch(`${server.url}/dashboard/assets/echarts.esm.min.mjs`, {
+    const again = await fetch(`${server.url}/dashboard/assets/vendor/echarts.min.js`, {
       headers: { 'if-none-match': echarts.headers.get('etag')!, 'cache-control': 'max-age=0' },
     });
     expect(again.status).toBe(304);

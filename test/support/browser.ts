@@ -31,6 +31,7 @@ export interface PageElement {
   id: string;
   textContent: string | null;
   dataset: Record<string, string | undefined>;
+  getAttribute(name: string): string | null;
   querySelectorAll(selector: string): ArrayLike<PageElement>;
 }
 

@@ -5,8 +5,8 @@
 // tests and benchmarks can wait for a real render.
 /* global document, window, fetch, URLSearchParams, FormData, Option, ResizeObserver */
 
-// ECharts is a megabyte of script: it loads and compiles while the first data request is under
-// way, rather than before it starts.
+// ECharts is most of the page's script: it loads and compiles while the first data request is
+// under way, rather than before it starts.
 let echartsModule;
 
 const colors = {
@@ -19,7 +19,6 @@ const colors = {
   threshold: '#718096',
   heat: ['#f7fafc', '#bee3f8', '#63b3ed', '#2b6cb0', '#1a365d'],
 };
-const number = new Intl.NumberFormat('en-US');
 const filterNames = ['from', 'to', 'type'];
 const charts = new Map();
 let generation = 0;
@@ -27,6 +26,17 @@ let generation = 0;
 let dataExtent = null;
 
 const $ = (id) => document.getElementById(id);
+
+/**
+ * A number as en-US writes it: 1,234,567, at most three decimals, as Intl.NumberFormat would
+ * (but never "-0"). Not Intl itself: a page's first NumberFormat loads locale data for 30–60 ms,
+ * on the way to the first chart.
+ */
+function formatNumber(value) {
+  const [whole, fraction] = String(Math.round(Math.abs(value) * 1000) / 1000).split('.');
+  const sign = value < 0 && (whole !== '0' || fraction) ? '-' : '';
+  return `${sign}${whole.replace(/\B(?=(\d{3})+$)/g, ',')}${fraction ? `.${fraction}` : ''}`;
+}
 
 function fontFamily() {
   return window.getComputedStyle(document.body).fontFamily;
@@ -51,7 +61,7 @@ async function load() {
     const request = fetch(`/dashboard/data${query ? `?${query}` : ''}`, {
       headers: { accept: 'application/json' },
     });
-    echartsModule ??= import('./echarts.esm.min.mjs');
+    echartsModule ??= import('./vendor/echarts.min.js');
     const response = await request;
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(body.message ?? `the server answered ${response.status}`);
@@ -77,11 +87,23 @@ async function render(data, echarts) {
   const anchor = data.filter?.allHistory.to ?? 'the anchor day';
   for (const span of document.querySelectorAll('[data-field="anchor-day"]'))
     span.textContent = anchor;
-  const drawn = [];
-  for (const element of document.querySelectorAll('[data-chart]')) {
-    drawn.push(drawChart(echarts, element, data.charts[element.dataset.chart]));
+  const elements = Array.from(document.querySelectorAll('[data-chart]'));
+  for (const element of elements) {
+    $(`${element.id}-summary`).textContent =
+      data.charts[element.dataset.chart]?.summary ?? 'No incidents loaded yet.';
   }
-  await Promise.all(drawn);
+  // Every chart's size read in one pass, once the text around them is final and before any is
+  // drawn: ECharts would otherwise measure its container as it starts, and each measurement
+  // after the previous chart was drawn makes the browser lay the page out again.
+  const sizes = elements.map((element) => ({
+    width: element.clientWidth,
+    height: element.clientHeight,
+  }));
+  await Promise.all(
+    elements.map((element, index) =>
+      drawChart(echarts, element, sizes[index], data.charts[element.dataset.chart]),
+    ),
+  );
 }
 
 function renderFilters(data) {
@@ -113,8 +135,8 @@ function renderTotals(data) {
   };
   for (const id of Object.keys(values)) {
     const output = $(`total-${id}`);
-    output.value = number.format(values[id]);
-    output.textContent = number.format(values[id]);
+    output.value = formatNumber(values[id]);
+    output.textContent = formatNumber(values[id]);
     output.dataset.value = String(values[id]);
     const range = ranges[id];
     $(`total-${id}-detail`).textContent = range ? `${what}, ${range.from} to ${range.to}` : what;
@@ -154,10 +176,10 @@ function renderRuns(runs) {
         `${run.mode} (${run.trigger})`,
         run.startedLocal,
         run.durationText,
-        number.format(run.rowsInserted),
-        number.format(run.rowsUpdated),
-        number.format(run.rowsUnchanged),
-        number.format(run.rowsRejected),
+        formatNumber(run.rowsInserted),
+        formatNumber(run.rowsUpdated),
+        formatNumber(run.rowsUnchanged),
+        formatNumber(run.rowsRejected),
         run.error ?? '',
       ];
       for (const text of cells) {
@@ -170,28 +192,25 @@ function renderRuns(runs) {
   );
 }
 
-function drawChart(echarts, element, data) {
-  const summary = $(`${element.id}-summary`);
+function drawChart(echarts, element, size, data) {
   element.dataset.rendered = 'false';
   if (!data) {
     charts.get(element.id)?.clear();
-    summary.textContent = 'No incidents loaded yet.';
     element.dataset.points = '0';
     element.dataset.rendered = 'true';
     return Promise.resolve();
   }
-  summary.textContent = data.summary;
   let chart = charts.get(element.id);
   if (!chart) {
-    chart = echarts.init(element, null, { renderer: 'svg' });
+    chart = echarts.init(element, null, { renderer: 'svg', ...size });
     charts.set(element.id, chart);
     // Redraw on a real change of size only: the observer also reports the first layout.
-    let size = `${element.clientWidth}x${element.clientHeight}`;
+    let drawnSize = size;
     new ResizeObserver(() => {
-      const now = `${element.clientWidth}x${element.clientHeight}`;
-      if (now !== size) {
-        size = now;
-        chart.resize();
+      const now = { width: element.clientWidth, height: element.clientHeight };
+      if (now.width !== drawnSize.width || now.height !== drawnSize.height) {
+        drawnSize = now;
+        chart.resize(now);
       }
     }).observe(element);
   }
@@ -235,7 +254,7 @@ function valueAxis() {
     type: 'value',
     minInterval: 1,
     splitLine: { lineStyle: { color: colors.grid } },
-    axisLabel: { hideOverlap: true, formatter: (value) => number.format(value) },
+    axisLabel: { hideOverlap: true, formatter: (value) => formatNumber(value) },
   };
 }
 
@@ -331,7 +350,7 @@ function heatmapOption(data) {
     tooltip: {
       ...base.tooltip,
       formatter: (item) =>
-        `${data.y[item.value[1]]} ${data.x[item.value[0]]}: ${number.format(item.value[2])}`,
+        `${data.y[item.value[1]]} ${data.x[item.value[0]]}: ${formatNumber(item.value[2])}`,
     },
     xAxis: {
       type: 'category',
@@ -349,7 +368,7 @@ function heatmapOption(data) {
       itemHeight: 120,
       itemWidth: 12,
       calculable: false,
-      text: [number.format(max), '0'],
+      text: [formatNumber(max), '0'],
       textGap: 6,
       inRange: { color: colors.heat },
     },
