@@ -1,7 +1,8 @@
 /**
  * Dashboard benchmark: 1,000,000 incidents (bulk filled over two years), one refresh of the
  * analytics views, then every dashboard query and every analytics view timed (p95 ≤ 50 ms), and
- * the first render of `/` in headless Chromium (navigation until every chart reports drawn; ≤ 1 s).
+ * the first render of `/` in headless Chromium (navigation until the page, every chart drawn by the
+ * server, is parsed and painted; ≤ 1 s), and until the page's ECharts has taken the charts over.
  *
  *   npm run bench -- dashboard          BENCH_INCIDENTS=200000 to try a smaller table
  */
@@ -25,11 +26,23 @@ import {
   type ChartFilter,
 } from '../src/dashboard/queries.js';
 import { refreshAnalytics } from '../src/db/refresh-analytics.js';
-import { launchChromium, waitForDashboard } from '../test/support/browser.js';
+import { launchChromium, waitForDashboard, waitForLiveCharts } from '../test/support/browser.js';
 import { fillIncidents } from '../test/support/bulk-incidents.js';
 import { startDashboardServer } from '../test/support/dashboard-server.js';
 import { createTestDatabase } from '../test/support/database.js';
 import { peakRssMb, percentile, report } from './support.js';
+
+/** The page's globals the timing reads (see the first render below). */
+interface BenchPage {
+  document: { body: object; addEventListener(type: string, listener: () => void): void };
+  MutationObserver: new (callback: () => void) => {
+    observe(target: object, options: { attributeFilter: string[] }): void;
+  };
+  requestAnimationFrame(callback: () => void): void;
+  performance: { now(): number };
+  renderedAt?: number;
+  liveAt?: number;
+}
 
 const incidents = Number(process.env.BENCH_INCIDENTS ?? 1_000_000);
 const lastDay = '2026-01-15';
@@ -145,19 +158,46 @@ try {
   const server = await startDashboardServer(db);
   const browser = await launchChromium();
   try {
+    const getPage = () => fetch(`${server.url}/`).then((answer) => answer.text());
+    const [, coldMs] = await time(getPage);
+    report('server: / with its data, every chart drawn (first request)', coldMs, 'ms');
+    const pageMs = await measure([getPage]);
+    report('server: / with its data, drawings remembered (p95)', pageMs, 'ms');
     const renderMs: number[] = [];
+    const liveMs: number[] = [];
     for (let run = 0; run <= renders; run += 1) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();
-      const [, ms] = await time(async () => {
-        await page.goto(`${server.url}/`);
-        await waitForDashboard(page);
+      // Timed in the page, from the start of its navigation: the first render is the first
+      // frame after the page is parsed (every chart is in it: the server draws them); live is
+      // when the page's ECharts has taken them over. The page's script waits for that frame
+      // before it starts, so neither figure holds the other back.
+      await page.addInitScript(() => {
+        const page = globalThis as unknown as BenchPage;
+        page.document.addEventListener('DOMContentLoaded', () => {
+          page.requestAnimationFrame(() => (page.renderedAt = page.performance.now()));
+          new page.MutationObserver(() => (page.liveAt ??= page.performance.now())).observe(
+            page.document.body,
+            { attributeFilter: ['data-live'] },
+          );
+        });
+      });
+      await page.goto(`${server.url}/`, { waitUntil: 'domcontentloaded' });
+      await waitForDashboard(page);
+      await waitForLiveCharts(page);
+      const { rendered, live } = await page.evaluate(() => {
+        const page = globalThis as unknown as BenchPage;
+        return { rendered: page.renderedAt, live: page.liveAt };
       });
       // The first is the server's own first request (it compresses ECharts once); not counted.
-      if (run > 0) renderMs.push(ms);
+      if (run > 0) {
+        renderMs.push(rendered ?? Number.NaN);
+        liveMs.push(live ?? Number.NaN);
+      }
       await context.close();
     }
     renderMs.sort((a, b) => a - b);
+    liveMs.sort((a, b) => a - b);
     // Rendering is CPU-bound in Chromium, so other work on the machine shows here first; the
     // median of the cold loads is the figure judged, the slowest is printed beside it.
     report('machine load average while rendering (1 min)', loadavg()[0]!, '');
@@ -166,6 +206,7 @@ try {
         max: renderTargetMs,
       }) && allMet;
     report(`first render of /: slowest of ${renders}`, renderMs.at(-1)!, 'ms');
+    report(`charts live (ECharts in the page): median of ${renders}`, percentile(liveMs, 50), 'ms');
   } finally {
     await browser.close();
     await server.close();

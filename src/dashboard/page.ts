@@ -1,9 +1,15 @@
-import type { ChartId } from './data.js';
+import { formatCount } from './charts.js';
+import type { ChartId, DashboardData } from './data.js';
+import type { RunView } from './freshness.js';
+import type { ChartSize, DrawnChart } from './render-charts.js';
 
 /**
- * The dashboard's HTML: a static shell the script module fills from /dashboard/data. Everything
- * is served from this app (no CDN), and there is no inline script, so a strict Content Security
- * Policy (script-src 'self') allows it.
+ * The dashboard's HTML, drawn on the server for one filter: totals, summaries, freshness, runs,
+ * and every chart as SVG (render-charts.ts), so the page shows everything as it arrives. The
+ * script (dashboard.js) then makes the charts live from the chart data the page carries as JSON.
+ * The filters are a plain GET form: a new filter is a new page, and the page works without
+ * script. Everything is served from this app (no CDN), and there is no inline script, so a strict
+ * Content Security Policy (script-src 'self') allows it.
  */
 
 export interface DashboardLinks {
@@ -17,6 +23,16 @@ interface CardSpec {
   id: ChartId;
   title: string;
   wide?: boolean;
+}
+
+/**
+ * What the server draws each chart at: its size on a 1280-pixel-wide screen. The SVG scales to
+ * other screens until the live chart, drawn at the container's own size, replaces it.
+ */
+export function nominalChartSize(id: ChartId): ChartSize {
+  const card = sections.flatMap((section) => section.cards).find((one) => one.id === id);
+  if (card?.wide) return { width: 1182, height: 300 };
+  return id.startsWith('range-') ? { width: 566, height: 260 } : { width: 361, height: 260 };
 }
 
 interface SectionSpec {
@@ -73,29 +89,43 @@ export function escapeHtml(text: string): string {
   );
 }
 
-function renderNote(note: string): string {
-  return escapeHtml(note).replace(
-    '{anchor}',
-    '<span data-field="anchor-day">the anchor day</span>',
-  );
+/** What one request shows: the data for its filter, or why there is none. */
+export interface DashboardView {
+  links: DashboardLinks;
+  /** The filter as the address gave it, for the form. */
+  requested: { from?: string; to?: string; type?: string };
+  data: DashboardData | null;
+  drawn: Partial<Record<ChartId, DrawnChart>>;
+  /** Why the data is missing, in words a visitor can act on. */
+  error?: string;
 }
 
-function renderCard(card: CardSpec): string {
+function renderCard(card: CardSpec, view: DashboardView): string {
+  const drawn = view.drawn[card.id];
+  const summary = view.data
+    ? (view.data.charts[card.id]?.summary ?? 'No incidents loaded yet.')
+    : 'Not available.';
   return `
         <article class="card${card.wide ? ' card-wide' : ''}">
           <h3 id="${card.id}-title">${escapeHtml(card.title)}</h3>
           <div class="chart" id="${card.id}" data-chart="${card.id}" role="img"
-               aria-labelledby="${card.id}-title" aria-describedby="${card.id}-summary"></div>
-          <p class="summary" id="${card.id}-summary">Loading…</p>
+               aria-labelledby="${card.id}-title" aria-describedby="${card.id}-summary"
+               data-rendered="true" data-points="${drawn?.points ?? 0}">${drawn?.svg ?? ''}</div>
+          <p class="summary" id="${card.id}-summary">${escapeHtml(summary)}</p>
         </article>`;
 }
 
-function renderSection(section: SectionSpec): string {
+function renderSection(section: SectionSpec, view: DashboardView): string {
+  const anchor = view.data?.filter?.allHistory.to;
+  const note = escapeHtml(section.note).replace(
+    '{anchor}',
+    `<span data-field="anchor-day">${anchor ?? 'the anchor day'}</span>`,
+  );
   return `
     <section class="section" id="${section.id}" aria-labelledby="${section.id}-heading">
       <h2 id="${section.id}-heading">${escapeHtml(section.title)}</h2>
-      <p class="section-note">${renderNote(section.note)}</p>
-      <div class="cards cards-${section.cards.length}">${section.cards.map(renderCard).join('')}
+      <p class="section-note">${note}</p>
+      <div class="cards cards-${section.cards.length}">${section.cards.map((card) => renderCard(card, view)).join('')}
       </div>
     </section>`;
 }
@@ -108,42 +138,97 @@ function renderLinks(links: DashboardLinks): string {
   return items.length ? `<nav class="links" aria-label="Other tools">${items.join('')}</nav>` : '';
 }
 
-function renderTotal(id: string, label: string): string {
+/**
+ * The form: the dates shown are the request's, or the data's own bounds, which the script leaves
+ * out of the address when unchanged (data-default) so a shared address stays short.
+ */
+function renderFilters(view: DashboardView): string {
+  const extent = view.data?.filter?.allHistory;
+  const date = (name: 'from' | 'to', label: string) => {
+    const value = view.requested[name] || extent?.[name] || '';
+    return `<label>${label} <input type="date" name="${name}" id="filter-${name}" value="${escapeHtml(value)}" data-default="${escapeHtml(extent?.[name] ?? '')}"></label>`;
+  };
+  const requestedType = view.requested.type ?? '';
+  const types = ['', ...(view.data?.types ?? [])];
+  if (requestedType && !types.includes(requestedType)) types.push(requestedType);
+  const options = types
+    .map(
+      (type) =>
+        `<option value="${escapeHtml(type)}"${type === requestedType ? ' selected' : ''}>${escapeHtml(type || 'All types')}</option>`,
+    )
+    .join('');
   return `
+    <form class="filters" id="filters" method="get" action="/" aria-describedby="filters-hint">
+      ${date('from', 'From')}
+      ${date('to', 'To')}
+      <label>Incident type
+        <select name="type" id="filter-type">${options}</select>
+      </label>
+      <div class="filter-buttons">
+        <button type="submit">Apply</button>
+        <a class="button" href="/" id="filter-reset">Reset</a>
+      </div>
+      <p class="hint" id="filters-hint">The date range applies to “Selected range”; the type applies to every chart but “Significant changes”. Past 30 days and all history keep their own dates.</p>
+    </form>`;
+}
+
+function renderTotals(data: DashboardData | null): string {
+  const type = data?.filter?.type;
+  const what = type ? `${type} incidents` : 'incidents';
+  const total = (
+    id: string,
+    label: string,
+    value: number | undefined,
+    range?: { from: string; to: string },
+  ) => `
       <div class="total">
         <span class="total-label" id="total-${id}-label">${label}</span>
-        <output class="total-value" id="total-${id}" data-total="${id}" aria-labelledby="total-${id}-label">–</output>
-        <span class="total-detail" id="total-${id}-detail"></span>
+        <output class="total-value" id="total-${id}" data-total="${id}" data-value="${value ?? ''}" aria-labelledby="total-${id}-label">${value === undefined ? '–' : formatCount(value)}</output>
+        <span class="total-detail" id="total-${id}-detail">${escapeHtml(range ? `${what}, ${range.from} to ${range.to}` : what)}</span>
       </div>`;
+  return `
+    <section class="totals" aria-label="Totals for the current filter">${total('range', 'Selected range', data?.totals.range, data?.filter?.range)}${total('past30', 'Past 30 days', data?.totals.past30Days, data?.filter?.past30Days)}${total('history', 'All history', data?.totals.allHistory, data?.filter?.allHistory)}
+    </section>`;
 }
 
-/** Where the page takes the data preload of each request (see withDataPreload). */
-const dataPreloadMarker = '<!-- data preload -->';
+function renderFreshness(data: DashboardData | null): string {
+  return (data?.freshness.lines ?? [])
+    .map(({ label, value }) => `<dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd>`)
+    .join('');
+}
 
-/** The filters the page's script reads from its address, in the order it writes them. */
-const filterNames = ['from', 'to', 'type'] as const;
+function renderRuns(runs: RunView[] | undefined): string {
+  if (!runs?.length) return '<tr><td colspan="10" class="empty">No runs yet.</td></tr>';
+  return runs
+    .map((run) => {
+      const cells = [
+        `#${run.runId}`,
+        run.state,
+        `${run.mode} (${run.trigger})`,
+        run.startedLocal,
+        run.durationText,
+        formatCount(run.rowsInserted),
+        formatCount(run.rowsUpdated),
+        formatCount(run.rowsUnchanged),
+        formatCount(run.rowsRejected),
+        run.error ?? '',
+      ];
+      return `<tr data-state="${escapeHtml(run.state)}">${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`;
+    })
+    .join('');
+}
 
 /**
- * The page with its data already asked for: the script would ask only once it has run, after
- * the page and ECharts are parsed. The address is the one the script builds from the same query
- * (dashboard.js, filterQuery), so the browser hands the script this response; were they ever to
- * differ, the script would simply ask again.
+ * The charts' data for the script, as JSON the HTML parser cannot end early: every `<` is
+ * escaped, so no value (an incident type, say) can close the element.
  */
-export function withDataPreload(page: string, query: Record<string, unknown>): string {
-  const params = new URLSearchParams();
-  for (const name of filterNames) {
-    const value = query[name];
-    if (typeof value === 'string' && value !== '') params.set(name, value);
-  }
-  const search = params.toString();
-  const href = `/dashboard/data${search ? `?${search}` : ''}`;
-  return page.replace(
-    dataPreloadMarker,
-    `<link rel="preload" as="fetch" crossorigin="anonymous" href="${escapeHtml(href)}">`,
-  );
+function renderChartData(data: DashboardData | null): string {
+  const json = JSON.stringify(data?.charts ?? {}).replace(/</g, '\\u003c');
+  return `<script type="application/json" id="chart-data">${json}</script>`;
 }
 
-export function renderDashboardPage(links: DashboardLinks): string {
+export function renderDashboardPage(view: DashboardView): string {
+  const { data, error } = view;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -153,55 +238,39 @@ export function renderDashboardPage(links: DashboardLinks): string {
   <link rel="icon" href="data:,">
   <link rel="stylesheet" href="/dashboard/assets/dashboard.css">
   <script type="module" src="/dashboard/assets/dashboard.js"></script>
-  <!-- ECharts is most of the page's weight: fetched and compiled while the page parses, rather
-       than once dashboard.js runs and imports it. -->
   <link rel="modulepreload" href="/dashboard/assets/vendor/echarts.min.js">
-  ${dataPreloadMarker}
 </head>
-<body data-state="loading">
+<body data-state="${error ? 'error' : 'ready'}">
   <header class="masthead">
     <div>
       <h1>CPD Incident Trends</h1>
       <p class="lede">Cambridge (MA) Police Department Daily Police Log</p>
     </div>
-    ${renderLinks(links)}
+    ${renderLinks(view.links)}
   </header>
   <main>
-    <p class="freshness-line" id="freshness-summary" aria-live="polite">Loading…</p>
-    <div class="error" id="error" role="alert" hidden></div>
-    <form class="filters" id="filters" aria-describedby="filters-hint">
-      <label>From <input type="date" name="from" id="filter-from"></label>
-      <label>To <input type="date" name="to" id="filter-to"></label>
-      <label>Incident type
-        <select name="type" id="filter-type"><option value="">All types</option></select>
-      </label>
-      <div class="filter-buttons">
-        <button type="submit">Apply</button>
-        <button type="button" id="filter-reset">Reset</button>
-      </div>
-      <p class="hint" id="filters-hint">The date range applies to “Selected range”; the type applies to every chart but “Significant changes”. Past 30 days and all history keep their own dates.</p>
-    </form>
-    <section class="totals" aria-label="Totals for the current filter">${renderTotal('range', 'Selected range')}${renderTotal('past30', 'Past 30 days')}${renderTotal('history', 'All history')}
-    </section>${sections.map(renderSection).join('')}
+    <p class="freshness-line" id="freshness-summary">${escapeHtml(data?.freshness.summary ?? '')}</p>
+    <div class="error" id="error" role="alert"${error ? '' : ' hidden'}>${escapeHtml(error ? `Could not load the dashboard: ${error}` : '')}</div>${renderFilters(view)}${renderTotals(data)}${sections.map((section) => renderSection(section, view)).join('')}
     <section class="section" id="pipeline" aria-labelledby="pipeline-heading">
       <h2 id="pipeline-heading">Data and pipeline</h2>
       <div class="cards cards-pipeline">
         <article class="card">
           <h3>Freshness</h3>
-          <dl class="facts" id="freshness"></dl>
+          <dl class="facts" id="freshness">${renderFreshness(data)}</dl>
         </article>
         <article class="card">
           <h3 id="runs-title">Recent runs</h3>
           <div class="table-scroll" tabindex="0" aria-labelledby="runs-title">
             <table class="runs">
               <thead><tr><th scope="col">Run</th><th scope="col">State</th><th scope="col">Mode</th><th scope="col">Started</th><th scope="col">Took</th><th scope="col">New</th><th scope="col">Changed</th><th scope="col">Same</th><th scope="col">Rejected</th><th scope="col">Error</th></tr></thead>
-              <tbody id="runs"></tbody>
+              <tbody id="runs">${renderRuns(data?.runs)}</tbody>
             </table>
           </div>
         </article>
       </div>
     </section>
   </main>
+  ${renderChartData(data)}
 </body>
 </html>
 `;

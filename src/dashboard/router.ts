@@ -8,7 +8,13 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import type pg from 'pg';
 import { loadDashboardData } from './data.js';
 import { parseDashboardQuery } from './filter.js';
-import { renderDashboardPage, withDataPreload, type DashboardLinks } from './page.js';
+import {
+  nominalChartSize,
+  renderDashboardPage,
+  type DashboardLinks,
+  type DashboardView,
+} from './page.js';
+import { drawChartsAsSvg } from './render-charts.js';
 
 export interface DashboardDeps {
   pool: pg.Pool;
@@ -26,10 +32,32 @@ const echartsFile = join(publicDir, 'vendor', 'echarts.min.js');
  */
 export function createDashboardRouter(deps: DashboardDeps): Router {
   const router = express.Router();
-  const page = renderDashboardPage(deps.links);
-
-  router.get('/', (req, res) => {
-    res.set('Cache-Control', 'no-cache').type('html').send(withDataPreload(page, req.query));
+  router.get('/', async (req, res, next) => {
+    const requested = requestedFilter(req.query);
+    const view: DashboardView = { links: deps.links, requested, data: null, drawn: {} };
+    const parsed = parseDashboardQuery(req.query);
+    let status = 200;
+    try {
+      if (!parsed.ok) {
+        status = 400;
+        view.error = parsed.message;
+      } else {
+        view.data = await loadDashboardData(deps.pool, parsed.query);
+        view.drawn = await drawChartsAsSvg(view.data.charts, nominalChartSize);
+      }
+    } catch (error) {
+      if (!isUnavailable(error)) {
+        next(error);
+        return;
+      }
+      status = 503;
+      view.error = 'the database cannot be reached right now; try again in a moment.';
+    }
+    res
+      .status(status)
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(renderDashboardPage(view));
   });
 
   router.get('/dashboard/data', async (req, res, next) => {
@@ -107,6 +135,12 @@ function serveCompressed(path: string): RequestHandler {
       res.send(raw);
     }
   };
+}
+
+/** The filter fields as the address gave them (strings only), to show them back in the form. */
+function requestedFilter(query: Request['query']): DashboardView['requested'] {
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return { from: text(query.from), to: text(query.to), type: text(query.type) };
 }
 
 function isUnavailable(error: unknown): boolean {

@@ -6,6 +6,7 @@ import {
   launchChromium,
   saveScreenshot,
   waitForDashboard,
+  waitForLiveCharts,
   type PageGlobals,
 } from '../support/browser.js';
 import { fillIncidents } from '../support/bulk-incidents.js';
@@ -81,12 +82,16 @@ describe('the dashboard in headless Chromium', () => {
     return rows[0]!;
   }
 
-  async function openPage(viewport: { width: number; height: number }, mobile = false) {
+  async function openPage(
+    viewport: { width: number; height: number },
+    { mobile = false, script = true } = {},
+  ) {
     const context = await browser.newContext({
       viewport,
       isMobile: mobile,
       hasTouch: mobile,
       deviceScaleFactor: mobile ? 2 : 1,
+      javaScriptEnabled: script,
     });
     const page = await context.newPage();
     page.on('request', (request) => requested.push(request.url()));
@@ -96,8 +101,40 @@ describe('the dashboard in headless Chromium', () => {
       if (message.type() === 'error') problems.push(message.text());
     });
     await page.goto(`${server.url}/`);
-    await waitForDashboard(page);
+    if (script) {
+      await waitForDashboard(page);
+      await waitForLiveCharts(page);
+    }
     return page;
+  }
+
+  /** Every chart drawn with its data, and what ECharts' components add to them. */
+  function expectEveryChartDrawn(charts: Awaited<ReturnType<typeof readCharts>>) {
+    expect(charts.map((chart) => chart.id).sort()).toEqual([...chartIds].sort());
+    for (const chart of charts) {
+      expect(chart.rendered, chart.id).toBe('true');
+      expect(chart.points, chart.id).toBeGreaterThan(0);
+      expect(chart.shapes, chart.id).toBeGreaterThan(chart.id === 'changes' ? 2 : 5);
+      expect(chart.summary, chart.id).not.toMatch(/^(Loading|No incidents)/);
+    }
+    const chart = (id: string) => charts.find((one) => one.id === id)!;
+    expect(chart('range-grid').points).toBe(168);
+    // The page's ECharts is built with only the components it uses, and one left out draws
+    // nothing, silently.
+    expect(chart('range-daily').texts).toEqual(
+      expect.arrayContaining(['Incidents', '7-day average', '28-day average']), // legend
+    );
+    expect(chart('changes').texts).toEqual(expect.arrayContaining(['z = 3', 'z = -3'])); // markLine
+    expect(chart('range-grid').fills).toBeGreaterThan(5); // visualMap: cells shaded by their counts
+  }
+
+  /** Applies the filter form and waits for the page it leads to. */
+  async function applyFilters(page: Page, expectedSearch: string) {
+    await Promise.all([
+      page.waitForURL((url) => url.search === expectedSearch),
+      page.click('button[type="submit"]'),
+    ]);
+    await waitForDashboard(page);
   }
 
   beforeAll(async () => {
@@ -115,32 +152,29 @@ describe('the dashboard in headless Chromium', () => {
     await database?.drop();
   });
 
-  it('draws every chart with data, shows SQL totals, and follows the type filter', async () => {
+  it('arrives with every chart drawn by the server, before any script runs', async () => {
+    const page = await openPage({ width: 1280, height: 900 }, { script: false });
+    const state = await page.evaluate(() => {
+      const { document } = globalThis as unknown as PageGlobals;
+      return document.body.dataset.state;
+    });
+    expect(state).toBe('ready');
+    expectEveryChartDrawn(await readCharts(page));
+    expect(await readTotals(page)).toEqual(await countIncidents(null, null, null));
+    await saveScreenshot(page, 'dashboard-server-drawn.png');
+    await page.close();
+  });
+
+  it('draws every chart live with data, shows SQL totals, and follows the type filter', async () => {
     const page = await openPage({ width: 1280, height: 900 });
 
     const charts = await readCharts(page);
-    expect(charts.map((chart) => chart.id).sort()).toEqual([...chartIds].sort());
-    for (const chart of charts) {
-      expect(chart.rendered, chart.id).toBe('true');
-      expect(chart.points, chart.id).toBeGreaterThan(0);
-      expect(chart.shapes, chart.id).toBeGreaterThan(chart.id === 'changes' ? 2 : 5);
-      expect(chart.summary, chart.id).not.toMatch(/^(Loading|No incidents)/);
-    }
-    const grid = charts.find((chart) => chart.id === 'range-grid');
-    expect(grid?.points).toBe(168);
-    // What ECharts' components add to the charts: the page's ECharts is built with only the
-    // components it uses, and one left out draws nothing, silently.
-    const chart = (id: string) => charts.find((one) => one.id === id)!;
-    expect(chart('range-daily').texts).toEqual(
-      expect.arrayContaining(['Incidents', '7-day average', '28-day average']), // legend
-    );
-    expect(chart('changes').texts).toEqual(expect.arrayContaining(['z = 3', 'z = -3'])); // markLine
-    expect(grid!.fills).toBeGreaterThan(5); // visualMap: cells shaded by their counts
+    expectEveryChartDrawn(charts);
+    // Live: the tooltip is the chart container's own HTML, beside ECharts' drawing.
     await page.hover('#past30-hours');
     await page.waitForFunction(
       () => {
         const { document } = globalThis as unknown as PageGlobals;
-        // The tooltip is the chart container's own HTML, beside its SVG.
         const chart = document.getElementById('past30-hours');
         return Array.from(chart?.querySelectorAll(':scope > div:not(:first-child)') ?? []).some(
           (tooltip) => /Incidents\s*[\d,]+/.test(tooltip.textContent ?? ''),
@@ -155,37 +189,33 @@ describe('the dashboard in headless Chromium', () => {
     expect(await readTotals(page)).toEqual(all);
     await saveScreenshot(page, 'dashboard.png');
 
-    const before = await page.evaluate(() => {
-      const { document } = globalThis as unknown as PageGlobals;
-      return Number(document.body.dataset.generation);
-    });
+    // Dates left at the data's own bounds stay out of the address.
     await page.selectOption('#filter-type', 'ARREST');
-    await page.click('button[type="submit"]');
-    await waitForDashboard(page, before);
+    await applyFilters(page, '?type=ARREST');
     const arrests = await countIncidents(null, null, 'ARREST');
     expect(arrests.history).toBeGreaterThan(0);
     expect(arrests.history).toBeLessThan(all.history);
     expect(await readTotals(page)).toEqual(arrests);
-    expect(page.url()).toMatch(/[?&]type=ARREST/);
+    expect(await page.inputValue('#filter-type')).toBe('ARREST');
     const historyTypes = (await readCharts(page)).find((chart) => chart.id === 'history-types');
     expect(historyTypes?.points).toBe(1);
 
-    const typed = await page.evaluate(() => {
-      const { document } = globalThis as unknown as PageGlobals;
-      return Number(document.body.dataset.generation);
-    });
     await page.fill('#filter-from', '2025-06-01');
     await page.fill('#filter-to', '2025-08-31');
-    await page.click('button[type="submit"]');
-    await waitForDashboard(page, typed);
+    await applyFilters(page, '?from=2025-06-01&to=2025-08-31&type=ARREST');
     expect(await readTotals(page)).toEqual(
       await countIncidents('2025-06-01', '2025-08-31', 'ARREST'),
     );
+    await waitForLiveCharts(page);
+
+    await Promise.all([page.waitForURL((url) => url.search === ''), page.click('#filter-reset')]);
+    await waitForDashboard(page);
+    expect(await readTotals(page)).toEqual(all);
     await page.close();
   });
 
   it('fits a 390 px phone without sideways scrolling', async () => {
-    const page = await openPage({ width: 390, height: 844 }, true);
+    const page = await openPage({ width: 390, height: 844 }, { mobile: true });
     const widths = await page.evaluate(() => {
       const { document } = globalThis as unknown as PageGlobals;
       return {

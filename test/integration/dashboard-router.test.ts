@@ -43,7 +43,42 @@ describe('dashboard router', () => {
     const assets = sources.filter((source) => !source.startsWith('http://metabase.example'));
     expect(assets.length).toBeGreaterThan(3);
     for (const asset of assets) expect(asset).toMatch(/^(\/|data:)/);
-    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)/); // no inline script
+    // No inline script: the one script element without src is data, which no browser runs.
+    const inline = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>/g)].map((match) => match[0]);
+    expect(inline).toEqual(['<script type="application/json" id="chart-data">']);
+  });
+
+  it('serves the page drawn: totals from SQL, every chart as SVG, for the filter asked', async () => {
+    const page = async (query: string) => {
+      const response = await fetch(`${server.url}/${query}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      return response.text();
+    };
+    const html = await page('');
+    const { rows } = await database.pool.query<{ count: number }>(
+      'select count(*)::int as count from incidents',
+    );
+    expect(html).toMatch(new RegExp(`id="total-history"[^>]*data-value="${rows[0]!.count}"`));
+    expect(
+      html.match(/<div class="chart"[^>]*data-rendered="true" data-points="[1-9]\d*"><svg/g),
+    ).toHaveLength(10);
+    const data = await getData('?type=ARREST');
+    const arrests = await page('?type=ARREST');
+    expect(arrests).toMatch(
+      new RegExp(`id="total-history"[^>]*data-value="${data.totals.allHistory}"`),
+    );
+    expect(arrests).toContain('<option value="ARREST" selected>');
+  });
+
+  it('answers a bad filter with the page and the reason, and status 400', async () => {
+    const response = await fetch(`${server.url}/?from=2025-02-30`);
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain('<body data-state="error">');
+    expect(html).toMatch(
+      /role="alert">Could not load the dashboard: from: expected a date that exists/,
+    );
   });
 
   it('serves the script, the styles and ECharts (gzipped, revalidated by ETag)', async () => {
@@ -165,6 +200,12 @@ describe('dashboard router', () => {
       expect(data.filter).toBeNull();
       expect(data.totals).toEqual({ range: 0, past30Days: 0, allHistory: 0 });
       expect(data.freshness.summary).toMatch(/run cpd sync/);
+      const page = await fetch(`${emptyServer.url}/`);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('<body data-state="ready">');
+      expect(html).toContain('run cpd sync');
+      expect(html).not.toContain('<svg');
     } finally {
       await emptyServer.close();
       await empty.drop();
@@ -181,6 +222,9 @@ describe('dashboard router', () => {
       const response = await fetch(`${downServer.url}/dashboard/data`);
       expect(response.status).toBe(503);
       expect(((await response.json()) as { message: string }).message).toMatch(/try again/);
+      const page = await fetch(`${downServer.url}/`);
+      expect(page.status).toBe(503);
+      expect(await page.text()).toMatch(/role="alert">Could not load the dashboard: .*try again/);
     } finally {
       await downServer.close();
       await unreachable.close();

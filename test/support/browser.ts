@@ -37,6 +37,7 @@ export interface PageElement {
 
 export interface PageGlobals {
   document: {
+    readyState: string;
     body: PageElement;
     documentElement: PageElement & { scrollWidth: number; clientWidth: number };
     getElementById(id: string): PageElement | null;
@@ -45,15 +46,20 @@ export interface PageGlobals {
   location: { search: string };
 }
 
-/** Waits until the dashboard has drawn every chart for the load after `generation`. */
-export async function waitForDashboard(page: Page, afterGeneration = 0): Promise<number> {
+/**
+ * Waits until the dashboard shows its data (the server sends it drawn: this is the page's first
+ * render), and throws with the page's own message when it shows an error instead.
+ */
+export async function waitForDashboard(page: Page): Promise<void> {
   await page.waitForFunction(
-    (after) => {
+    () => {
       const { document } = globalThis as unknown as PageGlobals;
-      const { state, generation } = document.body.dataset;
-      return state === 'error' || (state === 'ready' && Number(generation) > after);
+      // The whole document parsed, not just <body>'s opening tag: the charts come after it.
+      if (document.readyState === 'loading') return false;
+      const state = document.body.dataset.state;
+      return state === 'error' || state === 'ready';
     },
-    afterGeneration,
+    undefined,
     { timeout: 30_000 },
   );
   const state = await page.evaluate(() => {
@@ -61,9 +67,24 @@ export async function waitForDashboard(page: Page, afterGeneration = 0): Promise
     return {
       state: document.body.dataset.state,
       error: document.getElementById('error')?.textContent ?? '',
-      generation: Number(document.body.dataset.generation),
     };
   });
   if (state.state === 'error') throw new Error(`the dashboard shows an error: ${state.error}`);
-  return state.generation;
+}
+
+/** Waits until the page's script has made every chart live (ECharts, tooltips, own size). */
+export async function waitForLiveCharts(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const { document } = globalThis as unknown as PageGlobals;
+      return document.body.dataset.live !== undefined;
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
+  const live = await page.evaluate(() => {
+    const { document } = globalThis as unknown as PageGlobals;
+    return document.body.dataset.live;
+  });
+  if (live !== 'true') throw new Error('the page could not bring its charts to life');
 }

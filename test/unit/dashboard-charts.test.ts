@@ -8,14 +8,12 @@ import {
   buildMonthlyChart,
   buildTypeChart,
 } from '../../src/dashboard/charts.js';
-import { chartIds } from '../../src/dashboard/data.js';
 import {
   describeAge,
   describeFreshness,
   describeRun,
   formatLocalTime,
 } from '../../src/dashboard/freshness.js';
-import { renderDashboardPage } from '../../src/dashboard/page.js';
 
 describe('chart data and summaries', () => {
   const days = [
@@ -200,28 +198,5 @@ describe('freshness in words', () => {
     });
     expect(run.startedLocal).toBe('2026-01-20 09:00');
     expect(run.durationText).toBe('2 min 5 s');
-  });
-});
-
-describe('renderDashboardPage', () => {
-  it('has a container and a summary for every chart, once', () => {
-    const html = renderDashboardPage({});
-    for (const id of chartIds) {
-      expect(html.match(new RegExp(`data-chart="${id}"`, 'g')), id).toHaveLength(1);
-      expect(html).toContain(`id="${id}-summary"`);
-    }
-    expect(html.match(/data-chart="/g)).toHaveLength(chartIds.length);
-  });
-
-  it('links Bull Board and Metabase when given, escaped, and leaves them out when not', () => {
-    const html = renderDashboardPage({
-      bullBoard: '/admin/queues',
-      metabase: 'https://bi.example/?q="x"&<y>',
-    });
-    expect(html).toContain('<a href="/admin/queues">');
-    expect(html).toContain('href="https://bi.example/?q=&quot;x&quot;&amp;&lt;y&gt;"');
-    const bare = renderDashboardPage({});
-    expect(bare).not.toContain('Bull Board');
-    expect(bare).not.toContain('Metabase');
   });
 });
