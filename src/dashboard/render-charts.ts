@@ -96,6 +96,9 @@ export async function drawChartsAsSvg(
       drawn[id] = known;
       continue;
     }
+    // Drawing is synchronous (up to 40 ms for the heatmap): the server's other requests (the
+    // API, health checks) get their turn between charts.
+    await new Promise((resolve) => setImmediate(resolve));
     const option = options.buildOption(data);
     const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, ...size });
     try {

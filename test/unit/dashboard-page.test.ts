@@ -138,6 +138,28 @@ describe('the charts drawn on the server', () => {
     expect(drawn['past30-types']!.svg).toContain('&lt;/script&gt;&lt;b&gt;X&amp;Y');
   });
 
+  it('remembers a drawing by its data and size, and draws again when either changes', async () => {
+    const hours = (peak: number) =>
+      buildHourChart(
+        Array.from({ length: 24 }, (_, hour) => ({ hour, incidents: hour === peak ? 9 : 1 })),
+      );
+    const first = (await drawChartsAsSvg({ 'past30-hours': hours(3) }, nominalChartSize))[
+      'past30-hours'
+    ]!;
+    const again = (await drawChartsAsSvg({ 'past30-hours': hours(3) }, nominalChartSize))[
+      'past30-hours'
+    ]!;
+    expect(again).toBe(first);
+    const changed = (await drawChartsAsSvg({ 'past30-hours': hours(20) }, nominalChartSize))[
+      'past30-hours'
+    ]!;
+    expect(changed.svg).not.toBe(first.svg);
+    const resized = (
+      await drawChartsAsSvg({ 'past30-hours': hours(3) }, () => ({ width: 500, height: 200 }))
+    )['past30-hours']!;
+    expect(resized.svg).toMatch(/viewBox="0 0 500 200"/);
+  });
+
   it('counts points as a drawn chart shows them: gaps are not points', () => {
     const option = buildOption({
       kind: 'line',
