@@ -82,6 +82,15 @@ export async function dropRunStaging(client: pg.ClientBase, runId: number): Prom
 }
 
 /**
+ * How far either side of a COPY may run ahead of the other, in bytes. Streams buffer 16 KB by
+ * default, so the producer stopped at every chunk until PostgreSQL had taken it (and PostgreSQL
+ * stopped sending until this process had worked through the last one): each waited for the
+ * other. A few chunks of slack let both work at once, for 8 MB of memory per stream (300,000
+ * rows, two runs each: validate 3.0–3.3 → 2.5–2.7 s, transform 5.4–5.9 → 5.1–5.3 s).
+ */
+const runAhead = 8 << 20;
+
+/**
  * Streams COPY text into a table. Each item is any number of whole lines: producers batch, so a
  * million rows are not a million stream writes.
  */
@@ -94,7 +103,7 @@ export async function copyInto(
   const sink = client.query(
     copyFrom(`copy ${table} (${columns.map((c) => `"${c}"`).join(', ')}) from stdin`),
   );
-  await pipeline(Readable.from(batches, { objectMode: false }), sink);
+  await pipeline(Readable.from(batches, { objectMode: false, highWaterMark: runAhead }), sink);
 }
 
 /**
@@ -107,7 +116,7 @@ export async function* copyChunksOut(
   query: string,
   minBytes = 1 << 20,
 ): AsyncGenerator<Buffer> {
-  const source = client.query(copyTo(`copy (${query}) to stdout`));
+  const source = client.query(copyTo(`copy (${query}) to stdout`, { highWaterMark: runAhead }));
   let parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of source as AsyncIterable<Buffer>) {
