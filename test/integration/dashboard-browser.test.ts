@@ -1,7 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartIds } from '../../src/dashboard/data.js';
-import { refreshAnalytics } from '../../src/db/refresh-analytics.js';
 import {
   launchChromium,
   saveScreenshot,
@@ -9,18 +8,29 @@ import {
   waitForLiveCharts,
   type PageGlobals,
 } from '../support/browser.js';
-import { fillIncidents } from '../support/bulk-incidents.js';
+import { startFakeSoda } from '../support/fake-soda/index.js';
+import { stepDepsFor, syncInProcess, wholeRange } from '../support/pipeline.js';
+import { generatePoliceLog } from '../support/police-log-generator.js';
 import { startDashboardServer, type DashboardServer } from '../support/dashboard-server.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /**
- * What the page is shown over. Until `cpd sync` can run here this is the bulk filler (two years
- * of a realistic spread); the switch to a real sync against the fake SODA server is this one
- * function.
+ * What the page is shown over: a real sync (`cpd sync`'s flow, in this process) of two years of
+ * generated Police Log rows from the fake SODA server, which refreshes the analytics views as it
+ * ends.
  */
 async function fillDatabase(database: TestDatabase): Promise<void> {
-  await fillIncidents(database.pool, { count: 12_000, lastDay: '2026-01-15', days: 745 });
-  await refreshAnalytics(database.pool);
+  const fake = await startFakeSoda({
+    rows: [...generatePoliceLog({ seed: 5, rows: 12_000, from: '2024-01-01' })],
+  });
+  try {
+    const { run, error } = await syncInProcess(stepDepsFor(database, fake), wholeRange);
+    expect(error).toBeUndefined();
+    expect(run.state).toBe('completed');
+    expect(run.rowsInserted).toBeGreaterThan(11_000);
+  } finally {
+    await fake.close();
+  }
 }
 
 interface Totals {
