@@ -25,16 +25,6 @@ interface CardSpec {
   wide?: boolean;
 }
 
-/**
- * What the server draws each chart at: its size on a 1280-pixel-wide screen. The SVG scales to
- * other screens until the live chart, drawn at the container's own size, replaces it.
- */
-export function nominalChartSize(id: ChartId): ChartSize {
-  const card = sections.flatMap((section) => section.cards).find((one) => one.id === id);
-  if (card?.wide) return { width: 1182, height: 300 };
-  return id.startsWith('range-') ? { width: 566, height: 260 } : { width: 361, height: 260 };
-}
-
 interface SectionSpec {
   id: string;
   title: string;
@@ -82,6 +72,21 @@ const sections: SectionSpec[] = [
   },
 ];
 
+/**
+ * What the server draws each chart at: its size on a 1280-pixel-wide screen, where a wide card
+ * has a row to itself and the others of its section share one (dashboard.css). The SVG scales
+ * to other screens until the live chart, drawn at the container's own size, replaces it.
+ */
+const rowWidths = [1182, 566, 361] as const; // a card's width, one, two or three to a row
+
+export function nominalChartSize(id: ChartId): ChartSize {
+  const section = sections.find((one) => one.cards.some((card) => card.id === id));
+  const card = section?.cards.find((one) => one.id === id);
+  if (!section || card?.wide) return { width: rowWidths[0], height: 300 };
+  const sharing = section.cards.filter((one) => !one.wide).length;
+  return { width: rowWidths[Math.min(sharing, rowWidths.length) - 1]!, height: 260 };
+}
+
 export function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,
@@ -110,7 +115,7 @@ function renderCard(card: CardSpec, view: DashboardView): string {
           <h3 id="${card.id}-title">${escapeHtml(card.title)}</h3>
           <div class="chart" id="${card.id}" data-chart="${card.id}" role="img"
                aria-labelledby="${card.id}-title" aria-describedby="${card.id}-summary"
-               data-rendered="true" data-points="${drawn?.points ?? 0}">${drawn?.svg ?? ''}</div>
+               data-points="${drawn?.points ?? 0}">${drawn?.svg ?? ''}</div>
           <p class="summary" id="${card.id}-summary">${escapeHtml(summary)}</p>
         </article>`;
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { ChartData } from './charts.js';
 import type { ChartId } from './data.js';
 import type * as ChartOptions from './public/chart-options.js';
+import { echartsFile, publicDir, publicModuleUrl } from './public-files.js';
 
 /**
  * The charts drawn here, on the server, as SVG inside the page: a visitor sees every chart as
@@ -10,7 +12,7 @@ import type * as ChartOptions from './public/chart-options.js';
  * same options (dashboard.js), for tooltips and its own size.
  *
  * Both sides use the same files: the browser's own ECharts build and its chart-options.js,
- * imported from the public folder (not compiled, the same path from src/ and dist/).
+ * imported from the public folder (public-files.ts).
  *
  * A drawing depends only on the chart's data and size, and the data changes only when a load
  * refreshes the analytics views, so drawings are remembered by a digest of both: drawing all ten
@@ -43,14 +45,12 @@ interface ChartLibrary {
   ): ServerChart;
 }
 
-const publicUrl = new URL('../../src/dashboard/public/', import.meta.url);
-
 let loading: Promise<{ echarts: ChartLibrary; options: typeof ChartOptions }> | undefined;
 
 function loadLibraries() {
   loading ??= Promise.all([
-    import(new URL('vendor/echarts.min.js', publicUrl).href) as Promise<ChartLibrary>,
-    import(new URL('chart-options.js', publicUrl).href) as Promise<typeof ChartOptions>,
+    import(publicModuleUrl(echartsFile)) as Promise<ChartLibrary>,
+    import(publicModuleUrl(join(publicDir, 'chart-options.js'))) as Promise<typeof ChartOptions>,
   ])
     .then(([echarts, options]) => ({ echarts, options }))
     .catch((error: unknown) => {

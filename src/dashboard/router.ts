@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
@@ -14,17 +12,13 @@ import {
   type DashboardLinks,
   type DashboardView,
 } from './page.js';
+import { echartsFile, publicDir } from './public-files.js';
 import { drawChartsAsSvg } from './render-charts.js';
 
 export interface DashboardDeps {
   pool: pg.Pool;
   links: DashboardLinks;
 }
-
-/** The same folder from src/dashboard and from dist/dashboard: assets are not compiled. */
-const publicDir = fileURLToPath(new URL('../../src/dashboard/public/', import.meta.url));
-/** Only the parts of ECharts the page uses, built by scripts/build-echarts.ts. */
-const echartsFile = join(publicDir, 'vendor', 'echarts.min.js');
 
 /**
  * The built-in dashboard: `/` (the page), `/dashboard/data` (its JSON, for the current filter)
@@ -51,7 +45,7 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
         return;
       }
       status = 503;
-      view.error = 'the database cannot be reached right now; try again in a moment.';
+      view.error = databaseUnavailable;
     }
     res
       .status(status)
@@ -80,7 +74,7 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
       }
       res.status(503).json({
         error: 'database_unavailable',
-        message: 'The database cannot be reached right now; try again in a moment.',
+        message: databaseUnavailable,
       });
     }
   });
@@ -136,6 +130,8 @@ function serveCompressed(path: string): RequestHandler {
     }
   };
 }
+
+const databaseUnavailable = 'The database cannot be reached right now; try again in a moment.';
 
 /** The filter fields as the address gave them (strings only), to show them back in the form. */
 function requestedFilter(query: Request['query']): DashboardView['requested'] {

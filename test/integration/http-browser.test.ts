@@ -54,8 +54,9 @@ describe('the app in a browser', () => {
     await waitForDashboard(page);
     const drawn = await page.evaluate(() => {
       const { document } = globalThis as unknown as PageGlobals;
+      // Drawn with data: an SVG of the chart, whose series hold points.
       return Array.from(document.querySelectorAll('[data-chart]')).filter(
-        (chart) => chart.dataset.rendered === 'true',
+        (chart) => Number(chart.dataset.points) > 0 && chart.querySelectorAll('svg').length > 0,
       ).length;
     });
     expect(drawn).toBeGreaterThan(5);

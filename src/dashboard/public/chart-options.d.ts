@@ -7,7 +7,6 @@ export interface ChartOption {
   [key: string]: unknown;
 }
 
-export const pageFontFamily: string;
 export function formatNumber(value: number): string;
 export function buildOption(data: ChartData): ChartOption;
 export function countPoints(option: ChartOption): number;

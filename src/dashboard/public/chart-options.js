@@ -2,7 +2,7 @@
 // drawing of the page (src/dashboard/render-charts.ts, SVG strings) and the browser's live
 // charts (dashboard.js), so the two cannot drift apart. Pure: no DOM, no globals.
 
-export const colors = {
+const colors = {
   primary: '#2b6cb0',
   average7: '#c05621',
   average28: '#6b46c1',
@@ -14,7 +14,7 @@ export const colors = {
 };
 
 /** The page's font (dashboard.css): ECharts measures labels with it to keep them in the chart. */
-export const pageFontFamily =
+const pageFontFamily =
   "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 
 /**

@@ -4,7 +4,7 @@
 // tooltips, and follows later changes of size. <body data-live> says when every chart is live.
 // The filters are a plain GET form; this only keeps unchanged dates out of the address.
 /* global document, window, ResizeObserver */
-import { buildOption, countPoints } from './chart-options.js';
+import { buildOption } from './chart-options.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -34,7 +34,6 @@ function drawLive(echarts, element, size, data) {
   element.replaceChildren();
   const chart = echarts.init(element, null, { renderer: 'svg', ...size });
   chart.setOption(option);
-  element.dataset.points = String(countPoints(option));
   // Redraw on a real change of size only: the observer also reports the first layout.
   let drawnSize = size;
   new ResizeObserver(() => {
