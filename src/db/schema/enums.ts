@@ -37,3 +37,18 @@ export type StepName = (typeof stepName.enumValues)[number];
  */
 export const localTimeKind = pgEnum('local_time_kind', ['regular', 'nonexistent', 'ambiguous']);
 export type LocalTimeKind = (typeof localTimeKind.enumValues)[number];
+
+/**
+ * Which of the source's forms a Crime Reports `crime_date_time` had: `instant` (`02/22/2009
+ * 05:02`), `same_day_range` (`… 09:20 - 09:30`), `range` (`… 22:30 - 02/21/2009 10:00`); without
+ * instants: `date_only` (a date and no time), `missing` (null or empty), `unreadable` (none of these).
+ */
+export const occurrenceForm = pgEnum('occurrence_form', [
+  'instant',
+  'same_day_range',
+  'range',
+  'date_only',
+  'missing',
+  'unreadable',
+]);
+export type OccurrenceForm = (typeof occurrenceForm.enumValues)[number];

@@ -43,6 +43,9 @@ export const incidents = pgTable('incidents', {
   firstSeenRunId: bigint('first_seen_run_id', { mode: 'number' }),
   lastChangedRunId: bigint('last_changed_run_id', { mode: 'number' }),
   loadedAt: timestamp('loaded_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  /** When the source stopped serving this row (never a physical delete); NULL while it is served. */
+  deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'string' }),
+  deletedRunId: bigint('deleted_run_id', { mode: 'number' }),
 });
 
 export type Incident = typeof incidents.$inferSelect;

@@ -1,5 +1,6 @@
 export * from './enums.js';
 export * from './incidents.js';
+export * from './crime-reports.js';
 export * from './pipeline-runs.js';
 export * from './pipeline-steps.js';
 export * from './rejected-records.js';
