@@ -1,7 +1,6 @@
 import type { DatasetDefinition } from '../source/dataset.js';
-import { decodeCopyValue, encodeCopyLine } from './copy-text.js';
-import { getDatasetPipeline } from './datasets.js';
-import { decodeRawLine, payloadOf, rowOf, type RawRow } from './raw-rows.js';
+import { encodeCopyLine } from './copy-text.js';
+import type { DatasetPipeline } from './target.js';
 import {
   createRowValidator,
   sanitizeForJsonb,
@@ -10,97 +9,170 @@ import {
 } from './validate-row.js';
 
 /**
- * The per-row work of validate and transform, as pure functions of a chunk of raw staging COPY
- * text (whole lines, as copyChunksOut yields them): a megabyte at a time, so a million-row window
- * never sits in memory, and each function is tested without a database.
+ * The per-row work of validate and transform, as pure functions of one staged chunk: a JSON array
+ * of rows as the source sent them (staging.ts), numbered from `firstRow`. A chunk is parsed in one
+ * call; a megabyte at a time, so a million-row window never sits in memory, and each function is
+ * tested without a database.
  */
 
-/** A bad row, ready for `rejected_records`. */
-export interface ChunkRejection {
-  rowNumber: number;
-  reason: RejectReason;
-  detail: string;
-  /** The natural key as the source sent it (cut to 100 characters), when it had one. */
-  sourceKey: string | null;
-  /** Everything the source sent for the row, as JSON jsonb accepts. */
-  payloadJson: string;
+/** A row of a chunk: its number in the window and what the source sent (or the text that did not parse). */
+type ChunkRow = { rowNumber: number; row: unknown } | { rowNumber: number; unparsed: string };
+
+/**
+ * The chunk's rows. One JSON.parse for the whole chunk; when that fails (a line that framing
+ * could not tell was broken), each line on its own, so one bad row costs only itself.
+ */
+export function parseChunk(json: Buffer, firstRow: number, expectedRows: number): ChunkRow[] {
+  const text = json.toString('utf8');
+  let rows: ChunkRow[];
+  try {
+    const parsed = JSON.parse(text) as unknown[];
+    rows = parsed.map((row, index) => ({ rowNumber: firstRow + index, row }));
+  } catch {
+    // Rows are separated by a newline and a comma (raw newlines never occur inside JSON text).
+    const lines = text.slice(1, -1).split(/\n[ \t\r]*,/);
+    rows = lines.map((line, index) => {
+      const rowNumber = firstRow + index;
+      try {
+        return { rowNumber, row: JSON.parse(line) as unknown };
+      } catch {
+        return { rowNumber, unparsed: line.trim() };
+      }
+    });
+  }
+  if (rows.length !== expectedRows) {
+    throw new Error(
+      `a staged chunk from row ${firstRow} holds ${rows.length} rows where extract counted ${expectedRows}; run the window again from extract`,
+    );
+  }
+  return rows;
 }
 
-const utf8 = new TextDecoder();
+const validators = new WeakMap<DatasetDefinition, ReturnType<typeof createRowValidator>>();
 
-function* rawRows(definition: DatasetDefinition, input: Uint8Array): Generator<RawRow> {
-  for (const line of utf8.decode(input).split('\n'))
-    if (line !== '') yield decodeRawLine(definition, line, decodeCopyValue);
+function validatorFor(definition: DatasetDefinition) {
+  let validate = validators.get(definition);
+  if (!validate) validators.set(definition, (validate = createRowValidator(definition)));
+  return validate;
 }
 
-/** Raw rows → clean staging lines, through the dataset's transform. */
-export function transformChunk(
-  datasetId: string,
-  input: Uint8Array,
-): { output: Buffer; rows: number } {
-  const { source, target } = getDatasetPipeline(datasetId);
-  const encoded: string[] = [];
-  for (const raw of rawRows(source, input))
-    encoded.push(encodeCopyLine([raw.rowNumber, ...target.transform(rowOf(raw) as ValidRow)]));
-  return { output: Buffer.from(encoded.join('')), rows: encoded.length };
+export interface ValidatedChunk {
+  rows: number;
+  /** Reason of each rejected row, in row order. */
+  rejected: RejectReason[];
+  /**
+   * COPY text of the window's `keys` staging table, one line per row: number, key and stamp as
+   * served, valid, and for a bad row its reason, detail and payload as JSON that jsonb accepts.
+   */
+  keyLines: string;
 }
 
-const validators = new Map<string, ReturnType<typeof createRowValidator>>();
-
-/** Raw rows through the dataset's zod schema: the bad ones, with reasons and payloads. */
+/** The chunk's rows through the dataset's zod schema. */
 export function validateChunk(
-  datasetId: string,
-  input: Uint8Array,
-): { rows: number; rejections: ChunkRejection[] } {
-  const { source } = getDatasetPipeline(datasetId);
-  let validate = validators.get(datasetId);
-  if (!validate) validators.set(datasetId, (validate = createRowValidator(source)));
-  const rejections: ChunkRejection[] = [];
-  let rows = 0;
-  for (const raw of rawRows(source, input)) {
-    rows += 1;
-    let row: unknown;
-    try {
-      row = rowOf(raw);
-    } catch {
-      rejections.push(rejectionOf(source, raw, 'malformed_json', 'the staged row is not JSON'));
+  definition: DatasetDefinition,
+  json: Buffer,
+  firstRow: number,
+  expectedRows: number,
+): ValidatedChunk {
+  const validate = validatorFor(definition);
+  const keyOf = createKeyReader(definition);
+  const rejected: RejectReason[] = [];
+  const lines: string[] = [];
+  for (const item of parseChunk(json, firstRow, expectedRows)) {
+    if ('unparsed' in item) {
+      rejected.push('malformed_json');
+      lines.push(
+        rejectionLine(
+          item.rowNumber,
+          null,
+          null,
+          'malformed_json',
+          'the row is not JSON',
+          item.unparsed,
+        ),
+      );
       continue;
     }
+    const { row, rowNumber } = item;
+    const key = keyOf(row);
+    const stamp = plainText(fieldOf(row, definition.cursorField));
     const verdict = validate(row);
-    if (!verdict.ok) rejections.push(rejectionOf(source, raw, verdict.reason, verdict.detail));
+    if (verdict.ok) {
+      lines.push(encodeCopyLine([rowNumber, key, stamp, 't', null, null, null]));
+      continue;
+    }
+    rejected.push(verdict.reason);
+    lines.push(rejectionLine(rowNumber, key, stamp, verdict.reason, verdict.detail, row));
   }
-  return { rows, rejections };
+  return { rows: lines.length, rejected, keyLines: lines.join('') };
 }
 
-function rejectionOf(
-  definition: DatasetDefinition,
-  raw: RawRow,
+function rejectionLine(
+  rowNumber: number,
+  key: string | null,
+  stamp: string | null,
   reason: RejectReason,
   detail: string,
-): ChunkRejection {
-  let payload: unknown;
-  try {
-    payload = payloadOf(raw);
-  } catch {
-    // Not JSON: kept as the text it is, so nothing the source sent is lost.
-    payload = raw.rawJson;
-  }
+  payload: unknown,
+): string {
   const { value, replaced } = sanitizeForJsonb(payload);
-  return {
-    rowNumber: raw.rowNumber,
+  return encodeCopyLine([
+    rowNumber,
+    key,
+    stamp,
+    'f',
     reason,
-    detail: replaced
+    replaced
       ? `${detail} (NUL characters and lone surrogates shown as U+FFFD in the stored payload)`
       : detail,
-    sourceKey: sourceKeyOf(value, definition.naturalKey),
-    payloadJson: JSON.stringify(value),
+    JSON.stringify(value),
+  ]);
+}
+
+function fieldOf(row: unknown, name: string): unknown {
+  return row !== null && typeof row === 'object' && !Array.isArray(row)
+    ? (row as Record<string, unknown>)[name]
+    : undefined;
+}
+
+/** A value a text column can hold as it is: a string without NUL. */
+function plainText(value: unknown): string | null {
+  return typeof value === 'string' && !value.includes('\u0000') ? value : null;
+}
+
+/** The natural key as the source sent it: text, or a number written as text. */
+function createKeyReader(definition: DatasetDefinition): (row: unknown) => string | null {
+  return (row) => {
+    const key = fieldOf(row, definition.naturalKey);
+    return typeof key === 'number' ? String(key) : plainText(key);
   };
 }
 
-function sourceKeyOf(payload: unknown, naturalKey: string): string | null {
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return null;
-  const value = (payload as Record<string, unknown>)[naturalKey];
-  return typeof value === 'string' || typeof value === 'number'
-    ? String(value).slice(0, 100)
-    : null;
+/**
+ * The rows validate kept, through the dataset's transform, as clean staging COPY text (row number
+ * first). `skipped` is the window's set-aside row numbers, ascending; `cursor` walks it alongside
+ * the rows (chunks come in row order), so the set costs four bytes a skipped row, not a lookup.
+ */
+export function transformChunk(
+  pipeline: DatasetPipeline,
+  json: Buffer,
+  firstRow: number,
+  expectedRows: number,
+  skipped: { rows: Int32Array; at: number },
+): { output: Buffer; rows: number } {
+  const encoded: string[] = [];
+  for (const item of parseChunk(json, firstRow, expectedRows)) {
+    while (skipped.at < skipped.rows.length && skipped.rows[skipped.at]! < item.rowNumber)
+      skipped.at += 1;
+    if (skipped.rows[skipped.at] === item.rowNumber) continue;
+    if ('unparsed' in item) {
+      throw new Error(
+        `row ${item.rowNumber} is not JSON yet validate kept it; run the window again from validate`,
+      );
+    }
+    encoded.push(
+      encodeCopyLine([item.rowNumber, ...pipeline.target.transform(item.row as ValidRow)]),
+    );
+  }
+  return { output: Buffer.from(encoded.join('')), rows: encoded.length };
 }

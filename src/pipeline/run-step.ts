@@ -65,6 +65,7 @@ const reads: Record<StepName, StagingKind[]> = {
 };
 const writtenBy: Record<StagingKind, StepName> = {
   raw: 'extract',
+  keys: 'validate',
   skip: 'validate',
   clean: 'transform',
 };
@@ -90,6 +91,7 @@ async function restoreLostStaging(step: StepName, deps: StepDeps, input: StepInp
     rows.find((row) => row.step === name) ?? { rowsIn: 0, rowsOut: 0 };
   const expected: Record<StagingKind, number> = {
     raw: recorded('extract').rowsOut ?? 0,
+    keys: recorded('validate').rowsIn ?? 0,
     skip: (recorded('validate').rowsIn ?? 0) - (recorded('validate').rowsOut ?? 0),
     clean: recorded('transform').rowsOut ?? 0,
   };

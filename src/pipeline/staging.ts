@@ -3,12 +3,22 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 
+import { binaryCopyHeader, binaryCopyTrailer, createBinaryCopyReader } from './copy-binary.js';
+
 /**
- * Rows between steps live in PostgreSQL, one table per (run, window, kind), created from the
- * templates in the `staging` schema (src/db/schema/staging.ts): `raw` (what extract fetched),
- * `skip` (rows validate set aside) and `clean` (what transform produced). A step that is retried
- * replaces its table wholesale; the load drops them all in the transaction that commits the
- * window.
+ * Rows between steps live in PostgreSQL, one table per (run, window, kind):
+ * - `raw`: what extract fetched, as the source's own JSON text in chunks of about a megabyte
+ *   (`chunk_number`, `first_row`, `row_count`, `json`: a JSON array of rows, numbered from
+ *   `first_row` in the source's order). Nothing is parsed or re-encoded to stage it, and later
+ *   steps parse each chunk in one call.
+ * - `keys`: one line per raw row, written by validate: the natural key and update stamp as served
+ *   (the ranking of repeated ids, and which keys the source still serves), whether it is valid,
+ *   and for a bad row its reason, detail and payload (the quarantine is filled from it in SQL).
+ * - `skip`: rows validate set aside (rejected, or superseded by a later version of the id).
+ * - `clean`: what transform produced, shaped like the dataset's table (plus `row_number` and the
+ *   cursor column as published).
+ * A step that is retried replaces its table wholesale; the load drops them all in the transaction
+ * that commits the window.
  *
  * They are UNLOGGED: a million-row window writes about a gigabyte to staging, and sparing the
  * write-ahead log that halves its cost. The price is that a PostgreSQL crash empties them (a clean
@@ -16,8 +26,14 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
  * says its producer wrote, and rebuilds it from the source if it is gone (run-step.ts).
  */
 
-export type StagingKind = 'raw' | 'skip' | 'clean';
-const kinds: readonly StagingKind[] = ['raw', 'skip', 'clean'];
+export type StagingKind = 'raw' | 'keys' | 'skip' | 'clean';
+const kinds: readonly StagingKind[] = ['raw', 'keys', 'skip', 'clean'];
+
+const shapes: Record<Exclude<StagingKind, 'clean'>, string> = {
+  raw: '(chunk_number int not null, first_row int not null, row_count int not null, json bytea not null)',
+  keys: '(row_number int not null, key text, stamp text, valid boolean not null, reason text, detail text, payload text)',
+  skip: '(row_number int not null, reason text not null)',
+};
 
 /** `staging."raw_r12_w3"`: run and window ids are integers, so the name is safe by construction. */
 export function stagingTable(kind: StagingKind, runId: number, windowIndex: number): string {
@@ -27,17 +43,34 @@ export function stagingTable(kind: StagingKind, runId: number, windowIndex: numb
   return `staging."${kind}_r${runId}_w${windowIndex}"`;
 }
 
-/** (Re)creates an empty staging table from its template; run it in the transaction that fills it. */
+/**
+ * (Re)creates an empty staging table; run it in the transaction that fills it (which lets COPY
+ * write its rows frozen). The clean table takes the shape of the dataset's own table, so a
+ * dataset needs no staging template of its own.
+ */
 export async function recreateStagingTable(
   client: pg.ClientBase,
   kind: StagingKind,
-  template: string,
   runId: number,
   windowIndex: number,
+  target?: { table: string; cursorColumn: string },
 ): Promise<string> {
   const table = stagingTable(kind, runId, windowIndex);
   await client.query(`drop table if exists ${table}`);
-  await client.query(`create unlogged table ${table} (like ${template} including defaults)`);
+  if (kind === 'clean') {
+    if (!target) throw new Error('a clean staging table needs its target table');
+    await client.query(
+      `create unlogged table ${table} (like public."${target.table}" including defaults)`,
+    );
+    await client.query(
+      `alter table ${table} add column row_number int not null, add column "${target.cursorColumn}" text`,
+    );
+  } else {
+    await client.query(`create unlogged table ${table} ${shapes[kind]}`);
+  }
+  // A megabyte of JSON is stored as it is: compressing it would cost more than keeping it.
+  if (kind === 'raw')
+    await client.query(`alter table ${table} alter column json set storage external`);
   return table;
 }
 
@@ -55,7 +88,9 @@ export async function countStagedRows(
   );
   if (!rows[0]?.present) return undefined;
   const counted = await client.query<{ count: number }>(
-    `select count(*)::int as count from ${table}`,
+    kind === 'raw'
+      ? `select coalesce(sum(row_count), 0)::int as count from ${table}`
+      : `select count(*)::int as count from ${table}`,
   );
   return counted.rows[0]?.count;
 }
@@ -99,11 +134,58 @@ export async function copyInto(
   table: string,
   columns: readonly string[],
   batches: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+  options: CopyOptions = {},
 ): Promise<void> {
   const sink = client.query(
-    copyFrom(`copy ${table} (${columns.map((c) => `"${c}"`).join(', ')}) from stdin`),
+    copyFrom(
+      `copy ${table} (${columns.map((c) => `"${c}"`).join(', ')}) from stdin${withOptions(options)}`,
+    ),
   );
   await pipeline(Readable.from(batches, { objectMode: false, highWaterMark: runAhead }), sink);
+}
+
+export interface CopyOptions {
+  /** Binary COPY: each batch is binary rows (copy-binary.ts); header and trailer are added here. */
+  binary?: boolean;
+  /**
+   * Rows written frozen, for a table created in this transaction: the step that reads them next
+   * need not set their hint bits (a write of every page) on its first look.
+   */
+  freeze?: boolean;
+}
+
+function withOptions({ binary, freeze }: CopyOptions): string {
+  const options = [...(binary ? ['format binary'] : []), ...(freeze ? ['freeze'] : [])];
+  return options.length === 0 ? '' : ` with (${options.join(', ')})`;
+}
+
+/** Binary COPY of rows into a table; each batch is encoded rows (encodeBinaryRow). */
+export async function copyBinaryInto(
+  client: pg.ClientBase,
+  table: string,
+  columns: readonly string[],
+  batches: AsyncIterable<Buffer[]> | Iterable<Buffer[]>,
+  options: Omit<CopyOptions, 'binary'> = {},
+): Promise<void> {
+  async function* framed(): AsyncGenerator<Buffer> {
+    yield binaryCopyHeader;
+    for await (const batch of batches) for (const piece of batch) yield piece;
+    yield binaryCopyTrailer;
+  }
+  await copyInto(client, table, columns, framed(), { ...options, binary: true });
+}
+
+/** The rows of a `COPY (query) TO STDOUT (FORMAT binary)`, as they arrive: fields as buffers. */
+export async function* copyBinaryOut(
+  client: pg.ClientBase,
+  query: string,
+): AsyncGenerator<Array<Buffer | null>> {
+  const source = client.query(
+    copyTo(`copy (${query}) to stdout with (format binary)`, { highWaterMark: runAhead }),
+  );
+  const reader = createBinaryCopyReader();
+  for await (const chunk of source as AsyncIterable<Buffer>) yield* reader.push(chunk);
+  reader.finish();
 }
 
 /**

@@ -9,11 +9,10 @@ export interface TargetTable {
   /** The table rows are upserted into, keyed by `keyColumn`. */
   table: string;
   keyColumn: string;
-  /** Template of the per-window staging table transform writes (`staging.<name>`). */
-  cleanTemplate: string;
   /**
-   * Columns transform produces, in the order `transform` returns values. They exist in both the
-   * clean template and the target table, except `cursorColumn`, which exists only in staging.
+   * Columns transform produces, in the order `transform` returns values. They exist in the target
+   * table (whose shape the clean staging table takes), except `cursorColumn`, which exists only
+   * in staging.
    */
   columns: readonly string[];
   /** Columns compared to decide whether a row changed (all produced columns but key and cursor). */
@@ -31,7 +30,5 @@ export interface TargetTable {
 
 export interface DatasetPipeline {
   source: DatasetDefinition;
-  /** Template of the per-window raw staging table: `row_number`, one text column per source field, `extra_fields`, `raw_json`. */
-  rawTemplate: string;
   target: TargetTable;
 }

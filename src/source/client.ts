@@ -9,6 +9,7 @@ import {
   SourceError,
 } from './errors.js';
 import { BodyError, createRowArrayReader } from './row-reader.js';
+import { splitRowText, type RowTextChunk } from './row-text.js';
 import { classifyError, classifyStatus, parseRetryAfter, planRetry, type Random } from './retry.js';
 import { buildPageSearch, type SodaQuery } from './soql.js';
 
@@ -71,19 +72,40 @@ export interface SodaPage {
   types?: string[];
 }
 
+/** A page as the source's own JSON text, in chunks of whole rows (row-text.ts). */
+export interface SodaTextPage {
+  chunks: RowTextChunk[];
+  rows: number;
+  offset: number;
+  fields?: string[];
+  types?: string[];
+}
+
 export interface SodaClient {
   /**
    * The query's rows, page by page, until a short page. The next page is requested only when the
    * consumer asks for it, so memory holds one page. Throws SourceError.
    */
   pages(datasetId: string, query: SodaQuery, signal?: AbortSignal): AsyncIterableIterator<SodaPage>;
+  /** The same pages, kept as JSON text (framing checked, rows counted, nothing parsed). */
+  textPages(
+    datasetId: string,
+    query: SodaQuery,
+    signal?: AbortSignal,
+  ): AsyncIterableIterator<SodaTextPage>;
 }
 
 export const defaultPageSize = 50_000;
 
-type Attempt =
-  | { ok: true; page: Omit<SodaPage, 'offset'>; bytes: number }
+type Attempt<T> =
+  | { ok: true; body: T; rows: number; bytes: number; fields?: string[]; types?: string[] }
   | { ok: false; error: SourceError; retryAfterMs?: number };
+
+/** How a 200 answer's body is read: as parsed rows, or as JSON text. */
+type BodyReader<T> = (
+  datasetId: string,
+  response: Response,
+) => Promise<{ body: T; rows: number; bytes: number }>;
 
 function readListHeader(value: string | null): string[] | undefined {
   if (value === null) return undefined;
@@ -97,12 +119,8 @@ function readListHeader(value: string | null): string[] | undefined {
   }
 }
 
-/** The rows of a 200 answer, read as they stream in; anything but a whole list of rows is retryable. */
-async function readRows(
-  datasetId: string,
-  response: Response,
-): Promise<{ rows: Record<string, unknown>[]; bytes: number }> {
-  // A proxy's or maintenance page's HTML with status 200 is not data.
+/** A proxy's or maintenance page's HTML with status 200 is not data. */
+async function refuseHtml(datasetId: string, response: Response): Promise<void> {
   if (/html/i.test(response.headers.get('content-type') ?? '')) {
     const { message } = readErrorBody(await response.text());
     throw createTransientError(
@@ -110,23 +128,57 @@ async function readRows(
       `answered ${message ?? 'an HTML page'} instead of JSON (HTTP 200)`,
     );
   }
-  const reader = createRowArrayReader();
-  let bytes = 0;
+}
+
+/** Anything but a whole list of rows is retryable. */
+async function readingBody<T>(
+  datasetId: string,
+  response: Response,
+  read: () => Promise<T>,
+): Promise<T> {
   try {
-    if (response.body) {
-      // Node's web streams are async iterable; the DOM typings of fetch do not say so.
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        bytes += chunk.length;
-        reader.push(chunk);
-      }
-    }
-    return { rows: reader.finish(), bytes };
+    return await read();
   } catch (error) {
     if (!(error instanceof BodyError)) throw error;
     await response.body?.cancel().catch(() => undefined);
     throw createTransientError(datasetId, `answered ${error.message} (HTTP 200)`, { cause: error });
   }
 }
+
+/** Node's web streams are async iterable; the DOM typings of fetch do not say so. */
+function bodyChunks(response: Response): AsyncIterable<Uint8Array> {
+  return (response.body ?? []) as unknown as AsyncIterable<Uint8Array>;
+}
+
+/** The rows of a 200 answer, parsed as they stream in. */
+const readRows: BodyReader<Record<string, unknown>[]> = async (datasetId, response) => {
+  await refuseHtml(datasetId, response);
+  const reader = createRowArrayReader();
+  let bytes = 0;
+  return readingBody(datasetId, response, async () => {
+    for await (const chunk of bodyChunks(response)) {
+      bytes += chunk.length;
+      reader.push(chunk);
+    }
+    const rows = reader.finish();
+    return { body: rows, rows: rows.length, bytes };
+  });
+};
+
+/** The rows of a 200 answer as JSON text chunks, framing checked. */
+const readRowText: BodyReader<RowTextChunk[]> = async (datasetId, response) => {
+  await refuseHtml(datasetId, response);
+  return readingBody(datasetId, response, async () => {
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    for await (const chunk of bodyChunks(response)) {
+      bytes += chunk.length;
+      parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    }
+    const { chunks, rows } = splitRowText(Buffer.concat(parts, bytes));
+    return { body: chunks, rows, bytes };
+  });
+};
 
 export function createSodaClient(options: SodaClientOptions): SodaClient {
   const pageSize = options.pageSize ?? defaultPageSize;
@@ -138,11 +190,12 @@ export function createSodaClient(options: SodaClientOptions): SodaClient {
   if (options.appToken) headers['x-app-token'] = options.appToken;
   const emit = options.onEvent ?? (() => undefined);
 
-  async function attemptPage(
+  async function attemptPage<T>(
     url: string,
     datasetId: string,
+    read: BodyReader<T>,
     signal: AbortSignal | undefined,
-  ): Promise<Attempt> {
+  ): Promise<Attempt<T>> {
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
       const response = await fetch(url, {
@@ -168,14 +221,10 @@ export function createSodaClient(options: SodaClientOptions): SodaClient {
           ? { ok: false, error }
           : { ok: false, error, retryAfterMs };
       }
-      const { rows, bytes } = await readRows(datasetId, response);
+      const { body, rows, bytes } = await read(datasetId, response);
       const fields = readListHeader(response.headers.get('x-soda2-fields'));
       const types = readListHeader(response.headers.get('x-soda2-types'));
-      return {
-        ok: true,
-        page: { rows, ...(fields && { fields }), ...(types && { types }) },
-        bytes,
-      };
+      return { ok: true, body, rows, bytes, ...(fields && { fields }), ...(types && { types }) };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       if (error instanceof SourceError) return { ok: false, error };
@@ -186,27 +235,28 @@ export function createSodaClient(options: SodaClientOptions): SodaClient {
     }
   }
 
-  async function fetchPage(
+  async function fetchPage<T>(
     datasetId: string,
     query: SodaQuery,
     offset: number,
+    read: BodyReader<T>,
     signal?: AbortSignal,
-  ): Promise<SodaPage> {
+  ): Promise<Extract<Attempt<T>, { ok: true }>> {
     const url = `${baseUrl}/resource/${encodeURIComponent(datasetId)}.json?${buildPageSearch(query, { limit: pageSize, offset })}`;
     for (let attempt = 1; ; attempt += 1) {
       const started = performance.now();
-      const result = await attemptPage(url, datasetId, signal);
+      const result = await attemptPage(url, datasetId, read, signal);
       if (result.ok) {
         emit({
           type: 'page',
           datasetId,
           offset,
-          rows: result.page.rows.length,
+          rows: result.rows,
           bytes: result.bytes,
           attempt,
           durationMs: Math.round(performance.now() - started),
         });
-        return { ...result.page, offset };
+        return result;
       }
       const plan = planRetry({
         attempt,
@@ -234,19 +284,29 @@ export function createSodaClient(options: SodaClientOptions): SodaClient {
     }
   }
 
+  async function* paged<T, P>(
+    datasetId: string,
+    query: SodaQuery,
+    read: BodyReader<T>,
+    shape: (body: T, rows: number) => P,
+    signal?: AbortSignal,
+  ): AsyncGenerator<P & { offset: number; fields?: string[]; types?: string[] }> {
+    for (let offset = 0; ;) {
+      const { body, rows, fields, types } = await fetchPage(datasetId, query, offset, read, signal);
+      // An empty first page is still news (the fields headers, an empty window); a later one is not.
+      // Only one page is ever held here: the next is asked for when the consumer wants it.
+      if (offset === 0 || rows > 0)
+        yield { ...shape(body, rows), offset, ...(fields && { fields }), ...(types && { types }) };
+      if (rows < pageSize) return;
+      offset += rows;
+    }
+  }
+
   return {
-    async *pages(datasetId, query, signal) {
-      for (let offset = 0; ;) {
-        let page: SodaPage | undefined = await fetchPage(datasetId, query, offset, signal);
-        const count = page.rows.length;
-        // An empty first page is still news (the fields headers, an empty window); a later one is not.
-        if (offset === 0 || count > 0) yield page;
-        // Let the page go before asking for the next: only one page is ever held here.
-        page = undefined;
-        if (count < pageSize) return;
-        offset += count;
-      }
-    },
+    pages: (datasetId, query, signal) =>
+      paged(datasetId, query, readRows, (rows) => ({ rows }), signal),
+    textPages: (datasetId, query, signal) =>
+      paged(datasetId, query, readRowText, (chunks, rows) => ({ chunks, rows }), signal),
   };
 }
 

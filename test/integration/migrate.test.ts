@@ -3,14 +3,12 @@ import { countMigrationFiles, migrateDatabase } from '../../src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const expectedTables = [
+  'public.crime_reports',
   'public.incidents',
   'public.pipeline_runs',
   'public.pipeline_steps',
   'public.rejected_records',
   'public.sync_state',
-  'staging.clean_rows',
-  'staging.raw_police_log',
-  'staging.skipped_rows',
 ];
 
 /** Everything a migration could change, as one comparable text. */

@@ -2,14 +2,17 @@ import { UserError } from '../../errors.js';
 import { compareFields } from '../../source/dataset.js';
 import { incrementalQuery, windowQuery } from '../../source/queries.js';
 import { completeStep, recordAddedFields } from '../ledger.js';
-import { createRawRowEncoder, rawColumns } from '../raw-rows.js';
-import { copyInto, recreateStagingTable } from '../staging.js';
+import type { RowTextChunk } from '../../source/row-text.js';
+import { encodeBinaryRow } from '../copy-binary.js';
+import { copyBinaryInto, recreateStagingTable } from '../staging.js';
 import { inTransaction, type StepFunction } from './context.js';
 
 /**
- * extract: the window's rows from the source into the window's raw staging table, numbered in the
- * source's stable order (raw-rows.ts says how a row is kept). All or nothing: the table and the
- * step's completion commit together, so a retried extract starts clean.
+ * extract: the window's rows from the source into the window's raw staging table as the source's
+ * own JSON text, in chunks of whole rows numbered in the source's stable order (staging.ts). No
+ * row is parsed or re-encoded here: the client checks each page's framing and counts its rows.
+ * All or nothing: the table and the step's completion commit together, so a retried extract
+ * starts clean.
  */
 export const extractWindow: StepFunction = async (
   deps,
@@ -20,20 +23,13 @@ export const extractWindow: StepFunction = async (
     spec.mode === 'window'
       ? windowQuery(definition, { from: spec.start!, to: spec.end! })
       : incrementalQuery(definition, spec.cursorFrom ? { since: spec.cursorFrom } : {});
-  const encode = createRawRowEncoder(definition);
-  const columns = rawColumns(definition);
 
   return inTransaction(deps.pool, async (client) => {
-    const table = await recreateStagingTable(
-      client,
-      'raw',
-      pipeline.rawTemplate,
-      spec.runId,
-      spec.windowIndex,
-    );
+    const table = await recreateStagingTable(client, 'raw', spec.runId, spec.windowIndex);
     let rows = 0;
+    let chunkNumber = 0;
     let checkedFields = false;
-    for await (const page of prefetchOne(deps.source.pages(definition.id, query, signal))) {
+    for await (const page of prefetchOne(deps.source.textPages(definition.id, query, signal))) {
       if (!checkedFields && page.fields) {
         checkedFields = true;
         const drift = compareFields(definition, page.fields);
@@ -51,8 +47,19 @@ export const extractWindow: StepFunction = async (
           await recordAddedFields(deps.pool, spec.runId, drift.added);
         }
       }
-      await copyInto(client, table, columns, encodePage(page.rows, rows, encode));
-      rows += page.rows.length;
+      if (page.rows > 0) {
+        await copyBinaryInto(
+          client,
+          table,
+          rawColumns,
+          encodeChunks(page.chunks, rows, chunkNumber),
+          {
+            freeze: true,
+          },
+        );
+      }
+      rows += page.rows;
+      chunkNumber += page.chunks.length;
       onProgress?.(rows);
     }
     const outcome = { rowsIn: rows, rowsOut: rows, counts: { extracted: rows } };
@@ -61,21 +68,18 @@ export const extractWindow: StepFunction = async (
   });
 };
 
-/** A page as COPY text, in batches of a few thousand lines. */
-function* encodePage(
-  rows: Record<string, unknown>[],
-  firstRowNumber: number,
-  encode: (rowNumber: number, row: Record<string, unknown>) => string,
-): Generator<string> {
-  const batch = 2_000;
-  for (let start = 0; start < rows.length; start += batch) {
-    // Joined, not concatenated line by line: the rope `+=` builds is flattened when the text is
-    // written, at a third of the whole encoding's cost.
-    const lines: string[] = [];
-    const end = Math.min(rows.length, start + batch);
-    for (let index = start; index < end; index++)
-      lines.push(encode(firstRowNumber + index, rows[index]!));
-    yield lines.join('');
+const rawColumns = ['chunk_number', 'first_row', 'row_count', 'json'];
+
+/** A page's chunks as binary COPY rows, numbered on from the rows and chunks before them. */
+function* encodeChunks(
+  chunks: RowTextChunk[],
+  firstRow: number,
+  firstChunk: number,
+): Generator<Buffer[]> {
+  let row = firstRow;
+  for (const [index, chunk] of chunks.entries()) {
+    yield encodeBinaryRow([firstChunk + index, row, chunk.rows, chunk.json]);
+    row += chunk.rows;
   }
 }
 

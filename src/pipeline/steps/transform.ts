@@ -1,48 +1,57 @@
 import { completeStep } from '../ledger.js';
-import { rawRowsQuery } from '../raw-rows.js';
-import { copyChunksOut, copyInto, recreateStagingTable, stagingTable } from '../staging.js';
+import {
+  copyBinaryOut,
+  copyChunksOut,
+  copyInto,
+  recreateStagingTable,
+  stagingTable,
+} from '../staging.js';
 import { transformChunk } from '../chunks.js';
 import { inTransaction, type StepFunction } from './context.js';
+import type pg from 'pg';
 
 /**
  * transform: the rows validate kept through the dataset's pure transform into the window's clean
  * staging table (typed columns, one row per id). Reading and writing are streams on two
- * connections, a batch at a time, so a million rows never sit in memory.
+ * connections, a chunk at a time, so a million rows never sit in memory.
  */
 export const transformWindow: StepFunction = async (
   deps,
   { spec, pipeline, onProgress, signal, redo },
 ) => {
-  const { target, source: definition } = pipeline;
+  const { target } = pipeline;
   const raw = stagingTable('raw', spec.runId, spec.windowIndex);
   const skip = stagingTable('skip', spec.runId, spec.windowIndex);
 
   return inTransaction(deps.pool, async (writer) => {
-    const clean = await recreateStagingTable(
-      writer,
-      'clean',
-      target.cleanTemplate,
-      spec.runId,
-      spec.windowIndex,
-    );
+    const clean = await recreateStagingTable(writer, 'clean', spec.runId, spec.windowIndex, target);
     let rows = 0;
     const reader = await deps.pool.connect();
     let readToEnd = false;
     try {
-      // The rows validate set aside stay in PostgreSQL (an anti-join); the rest stream through
-      // the transform a chunk at a time.
-      const kept = `select * from (${rawRowsQuery(definition, raw)}) r
-                     where not exists (select 1 from ${skip} s where s.row_number = r.row_number)`;
+      const skipped = { rows: await readSkippedRows(reader, skip), at: 0 };
       async function* transformed(): AsyncGenerator<Uint8Array> {
-        for await (const chunk of copyChunksOut(reader, kept)) {
+        const chunks = copyBinaryOut(
+          reader,
+          `select first_row, row_count, json from ${raw} order by chunk_number`,
+        );
+        for await (const [firstRow, rowCount, json] of chunks) {
           signal?.throwIfAborted();
-          const { output, rows: transformed } = transformChunk(definition.id, chunk);
+          const { output, rows: transformed } = transformChunk(
+            pipeline,
+            json!,
+            firstRow!.readInt32BE(),
+            rowCount!.readInt32BE(),
+            skipped,
+          );
           rows += transformed;
           onProgress?.(rows);
           yield output;
         }
       }
-      await copyInto(writer, clean, ['row_number', ...target.columns], transformed());
+      await copyInto(writer, clean, ['row_number', ...target.columns], transformed(), {
+        freeze: true,
+      });
       readToEnd = true;
     } finally {
       // A COPY left half way would block the connection's next query: close it instead.
@@ -53,3 +62,24 @@ export const transformWindow: StepFunction = async (
     return outcome;
   });
 };
+
+/** The row numbers validate set aside, ascending: four bytes each. */
+async function readSkippedRows(client: pg.ClientBase, skip: string): Promise<Int32Array> {
+  const { rows } = await client.query<{ count: number }>(
+    `select count(*)::int as count from ${skip}`,
+  );
+  const numbers = new Int32Array(rows[0]?.count ?? 0);
+  let at = 0;
+  for await (const chunk of copyChunksOut(
+    client,
+    `select row_number from ${skip} order by row_number`,
+  )) {
+    const text = chunk.toString('latin1');
+    for (let start = 0; start < text.length;) {
+      const end = text.indexOf('\n', start);
+      numbers[at++] = Number(text.slice(start, end));
+      start = end + 1;
+    }
+  }
+  return numbers;
+}

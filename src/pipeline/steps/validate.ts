@@ -1,11 +1,9 @@
 import type pg from 'pg';
 import { UserError } from '../../errors.js';
 import type { DatasetDefinition } from '../../source/dataset.js';
-import { encodeCopyLine } from '../copy-text.js';
 import { completeStep } from '../ledger.js';
-import { rawRowsQuery } from '../raw-rows.js';
-import { copyChunksOut, copyInto, recreateStagingTable, stagingTable } from '../staging.js';
-import { validateChunk, type ChunkRejection } from '../chunks.js';
+import { copyBinaryOut, copyInto, recreateStagingTable, stagingTable } from '../staging.js';
+import { validateChunk } from '../chunks.js';
 import type { RejectReason } from '../validate-row.js';
 import { inTransaction, type StepFunction } from './context.js';
 
@@ -15,16 +13,18 @@ import { inTransaction, type StepFunction } from './context.js';
  * when the rejected share of the window passes the threshold: the quarantine is still written,
  * so the reasons can be read, and nothing is loaded.
  *
+ * Each row's key and stamp (and, for a bad row, its reason and payload) go to the window's `keys`
+ * table in one COPY; the quarantine and the set-aside rows follow from it in SQL.
+ *
  * Repeated ids in one extract resolve here, deterministically: the row with the latest update
  * stamp wins, and on equal stamps the later row in the source's order. The others are superseded
  * (counted as duplicates, not rejected: they were fine, just older). PostgreSQL ranks them, so
- * memory stays one batch of rows however large the window.
+ * memory stays one chunk of rows however large the window.
  *
- * The rows set aside go to the window's `skip` table; the raw table is left as extract wrote it,
- * so running validate again gives the same answer.
+ * The raw table is left as extract wrote it, so running validate again gives the same answer.
  */
 
-const rejectionBatch = 1_000;
+export const keyColumns = ['row_number', 'key', 'stamp', 'valid', 'reason', 'detail', 'payload'];
 
 export const validateWindow: StepFunction = async (
   deps,
@@ -32,43 +32,55 @@ export const validateWindow: StepFunction = async (
 ) => {
   const { source: definition } = pipeline;
   const raw = stagingTable('raw', spec.runId, spec.windowIndex);
-  const rejectedRows: number[] = [];
   const reasonCounts = new Map<RejectReason, number>();
   let total = 0;
+  let rejected = 0;
 
   const result = await inTransaction(deps.pool, async (writer) => {
-    await writer.query('delete from rejected_records where run_id = $1 and window_index = $2', [
-      spec.runId,
-      spec.windowIndex,
-    ]);
-    let pending: ChunkRejection[] = [];
+    const keys = await recreateStagingTable(writer, 'keys', spec.runId, spec.windowIndex);
     const reader = await deps.pool.connect();
     let readToEnd = false;
     try {
-      for await (const chunk of copyChunksOut(reader, rawRowsQuery(definition, raw))) {
-        signal?.throwIfAborted();
-        const { rows, rejections } = validateChunk(definition.id, chunk);
-        total += rows;
-        for (const rejection of rejections) {
-          rejectedRows.push(rejection.rowNumber);
-          reasonCounts.set(rejection.reason, (reasonCounts.get(rejection.reason) ?? 0) + 1);
-          pending.push(rejection);
+      async function* keyLines(): AsyncGenerator<string> {
+        const chunks = copyBinaryOut(
+          reader,
+          `select first_row, row_count, json from ${raw} order by chunk_number`,
+        );
+        for await (const [firstRow, rowCount, json] of chunks) {
+          signal?.throwIfAborted();
+          const chunk = validateChunk(
+            definition,
+            json!,
+            firstRow!.readInt32BE(),
+            rowCount!.readInt32BE(),
+          );
+          total += chunk.rows;
+          rejected += chunk.rejected.length;
+          for (const reason of chunk.rejected)
+            reasonCounts.set(reason, (reasonCounts.get(reason) ?? 0) + 1);
+          onProgress?.(total);
+          yield chunk.keyLines;
         }
-        if (pending.length >= rejectionBatch) {
-          await insertRejections(writer, spec.runId, spec.windowIndex, definition, pending);
-          pending = [];
-        }
-        onProgress?.(total);
       }
+      await copyInto(writer, keys, keyColumns, keyLines(), { freeze: true });
       readToEnd = true;
     } finally {
       // A COPY left half way would block the connection's next query: close it instead.
       reader.release(!readToEnd);
     }
-    if (pending.length > 0)
-      await insertRejections(writer, spec.runId, spec.windowIndex, definition, pending);
+    await writer.query('delete from rejected_records where run_id = $1 and window_index = $2', [
+      spec.runId,
+      spec.windowIndex,
+    ]);
+    if (rejected > 0) {
+      await writer.query(
+        `insert into rejected_records (run_id, dataset, window_index, row_number, source_key, reason, detail, payload)
+         select $1, $2, $3, row_number, left(key, 100), reason, detail, payload::jsonb
+           from ${keys} where not valid`,
+        [spec.runId, definition.id, spec.windowIndex],
+      );
+    }
 
-    const rejected = rejectedRows.length;
     const share = total === 0 ? 0 : rejected / total;
     if (share > deps.settings.rejectThreshold) {
       // The quarantine commits, so the reasons can be read; the step fails after; nothing loads.
@@ -84,20 +96,11 @@ export const validateWindow: StepFunction = async (
 
     // Room to rank a large window's ids in memory rather than on disk (this transaction only).
     await writer.query(`set local work_mem = '256MB'`);
-    const skip = await recreateStagingTable(
-      writer,
-      'skip',
-      'staging.skipped_rows',
-      spec.runId,
-      spec.windowIndex,
+    const skip = await recreateStagingTable(writer, 'skip', spec.runId, spec.windowIndex);
+    await writer.query(
+      `insert into ${skip} (row_number, reason) select row_number, 'rejected' from ${keys} where not valid`,
     );
-    await copyInto(
-      writer,
-      skip,
-      ['row_number', 'reason'],
-      [rejectedRows.map((rowNumber) => encodeCopyLine([rowNumber, 'rejected'])).join('')],
-    );
-    const duplicates = await setAsideSupersededRows(writer, definition, raw, skip);
+    const duplicates = await setAsideSupersededRows(writer, definition, keys, skip);
     const counts = { extracted: total, valid: total - rejected, rejected, duplicate: duplicates };
     const outcome = { rowsIn: total, rowsOut: total - rejected - duplicates, counts };
     await completeStep(writer, spec.runId, spec.windowIndex, 'validate', outcome, redo);
@@ -114,32 +117,24 @@ export const validateWindow: StepFunction = async (
 async function setAsideSupersededRows(
   client: pg.ClientBase,
   definition: DatasetDefinition,
-  raw: string,
+  keys: string,
   skip: string,
 ): Promise<number> {
   const stamp = definition.fields.find((field) => field.name === definition.cursorField);
-  const cast =
-    stamp?.type === 'floating_timestamp'
-      ? '::timestamp'
-      : stamp?.type === 'number'
-        ? '::numeric'
-        : '';
+  const cast = stampCast(stamp?.type);
   // Only ids seen more than once are ranked (finding them is a hash aggregate; ranking all rows
   // would sort them all). A whole-number key compares as a number (`0098` and `98` are one
   // incident, as the bigint column will say): as its digits without leading zeros (valid keys are
   // digits only), cheaper to hash than a million keys converted to numeric. A text key compares
-  // bytewise; neither needs a collation. The columns suffice: a row kept whole as JSON still has
-  // its plain-text fields there (raw-rows.ts), and a valid row's key and stamp are plain text.
+  // bytewise; neither needs a collation.
   const keyField = definition.fields.find((field) => field.name === definition.naturalKey);
   const key =
     keyField?.format === 'integer' || keyField?.type === 'number'
-      ? `ltrim(r."${definition.naturalKey}", '0') collate "C"`
-      : `r."${definition.naturalKey}" collate "C"`;
+      ? `ltrim(k.key, '0') collate "C"`
+      : `k.key collate "C"`;
   const { rowCount } = await client.query(
     `with candidates as (
-       select r.row_number, ${key} as key, r."${definition.cursorField}" as stamp
-         from ${raw} r
-        where not exists (select 1 from ${skip} s where s.row_number = r.row_number)
+       select k.row_number, ${key} as key, k.stamp from ${keys} k where k.valid
      ), repeated as (
        select key from candidates group by key having count(*) > 1
      )
@@ -154,29 +149,12 @@ async function setAsideSupersededRows(
   return rowCount ?? 0;
 }
 
-async function insertRejections(
-  client: pg.ClientBase,
-  runId: number,
-  windowIndex: number,
-  definition: DatasetDefinition,
-  rejections: ChunkRejection[],
-): Promise<void> {
-  await client.query(
-    `insert into rejected_records (run_id, dataset, window_index, row_number, source_key, reason, detail, payload)
-     select $1, $2, $3, r.row_number, r.source_key, r.reason, r.detail, r.payload
-       from unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::jsonb[])
-            as r(row_number, source_key, reason, detail, payload)`,
-    [
-      runId,
-      definition.id,
-      windowIndex,
-      rejections.map((rejection) => rejection.rowNumber),
-      rejections.map((rejection) => rejection.sourceKey),
-      rejections.map((rejection) => rejection.reason),
-      rejections.map((rejection) => rejection.detail),
-      rejections.map((rejection) => rejection.payloadJson),
-    ],
-  );
+/** How a stamp of the cursor field's type compares in SQL. */
+function stampCast(type: string | undefined): string {
+  if (type === 'floating_timestamp') return '::timestamp';
+  if (type === 'fixed_timestamp') return '::timestamptz';
+  if (type === 'number') return '::numeric';
+  return ' collate "C"';
 }
 
 /** Too many bad rows: the run stops, because loading the rest would hide a broken source. */

@@ -62,7 +62,6 @@ export function transformPoliceLogRow(row: ValidRow): Array<string | number | nu
 export const incidentsTarget: TargetTable = {
   table: 'incidents',
   keyColumn: 'id',
-  cleanTemplate: 'staging.clean_rows',
   columns,
   contentColumns: columns.filter((column) => column !== 'id' && column !== 'source_updated_local'),
   cursorColumn: 'source_updated_local',
@@ -72,6 +71,5 @@ export const incidentsTarget: TargetTable = {
 
 export const policeLogPipeline: DatasetPipeline = {
   source: policeLog,
-  rawTemplate: 'staging.raw_police_log',
   target: incidentsTarget,
 };
