@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
@@ -11,9 +12,10 @@ import {
   planRun,
   releaseInProcessRun,
   runInProcess,
+  type InProcessHooks,
   type RunPlan,
 } from '../pipeline/flow.js';
-import { readRunTotals, readStepTotals } from '../pipeline/ledger.js';
+import { readRunTotals, readStepTotals, stepOrder } from '../pipeline/ledger.js';
 import { formatRunSummary } from '../pipeline/summary.js';
 import { parseDateRange, windowSizes, type WindowSize } from '../pipeline/windows.js';
 import { createSodaClientFromConfig } from '../source/client.js';
@@ -23,6 +25,7 @@ interface SyncOptions {
   from?: string;
   to?: string;
   window: string;
+  concurrency: string;
   json?: boolean;
 }
 
@@ -37,7 +40,12 @@ export function registerSyncCommand(program: Command): void {
     .option(
       '--window <size>',
       `with a range: cut it into windows of a ${windowSizes.join(', ')}`,
-      'all',
+      'month',
+    )
+    .option(
+      '--concurrency <n>',
+      'windows run at once (loads still take turns); default: the number of cores',
+      String(availableParallelism()),
     )
     .option('--json', 'print the outcome as JSON on stdout instead of a table')
     .action(runCommand('sync', (config, options: SyncOptions) => sync(config, options)));
@@ -63,13 +71,29 @@ function planFrom(config: Config, options: SyncOptions): RunPlan {
   return { mode: 'window', from, to, windowSize: options.window as WindowSize };
 }
 
+function concurrencyFrom(options: SyncOptions): number {
+  const concurrency = Number(options.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new UserError(
+      'input.concurrency',
+      `--concurrency must be a whole number from 1 to 64 (got ${JSON.stringify(options.concurrency)})`,
+    );
+  }
+  return concurrency;
+}
+
 async function sync(config: Config, options: SyncOptions): Promise<number> {
   const plan = planFrom(config, options);
+  const concurrency = concurrencyFrom(options);
   const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, {
     command: 'sync',
   });
   const pipeline = getDatasetPipeline(config.SOCRATA_DATASET);
-  const database = await openDatabase(config, { log: (message) => log.debug(message) });
+  // Each running step reads on one connection and writes on another; the run holds one more.
+  const database = await openDatabase(config, {
+    log: (message) => log.debug(message),
+    max: Math.max(10, concurrency * 3 + 2),
+  });
   try {
     await migrateDatabase(database.pool);
     const request = await planRun(database.pool, pipeline, plan, 'cli');
@@ -88,7 +112,8 @@ async function sync(config: Config, options: SyncOptions): Promise<number> {
           log,
         },
         run,
-        { onStep: progress.step, onProgress: progress.rows },
+        progress.hooks,
+        concurrency,
       );
     } catch (error) {
       failure = error;
@@ -119,26 +144,52 @@ async function sync(config: Config, options: SyncOptions): Promise<number> {
   }
 }
 
-/** A one-line bar on a terminal: which window and step, and rows so far; nothing otherwise. */
+/**
+ * On a terminal: a bar for the whole run (steps done of all steps) and one line per window
+ * running, with its step and rows so far; nothing otherwise.
+ */
 function createProgress(enabled: boolean, windowCount: number) {
-  if (!enabled) return { step: () => undefined, rows: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar(
+  if (!enabled) return { hooks: {}, stop: () => undefined };
+  const bars = new cliProgress.MultiBar(
     {
       stream: process.stderr,
-      format: 'window {window}/{windows} {bar} {step} {rows} rows',
+      format: '{label} {bar} {value}/{total} steps',
       hideCursor: true,
       barsize: 20,
+      clearOnComplete: false,
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(windowCount * 4, 0, { window: 1, windows: windowCount, step: 'extract', rows: 0 });
-  let done = -1;
-  return {
-    step: ({ windowIndex, step }: { windowIndex: number; step: string }) => {
-      done += 1;
-      bar.update(done, { window: windowIndex + 1, step: step.padEnd(9), rows: 0 });
-    },
-    rows: (rows: number) => bar.update({ rows: rows.toLocaleString('en-US') }),
-    stop: () => bar.stop(),
+  const total = bars.create(windowCount * stepOrder.length, 0, { label: 'run       ' });
+  const running = new Map<number, cliProgress.SingleBar>();
+  let done = 0;
+  const windowLine = (windowIndex: number) => {
+    let bar = running.get(windowIndex);
+    if (!bar) {
+      bar = bars.create(
+        stepOrder.length,
+        0,
+        { window: windowIndex + 1, step: '', rows: '0' },
+        { format: `  window {window}/${windowCount} {bar} {step} {rows} rows` },
+      );
+      running.set(windowIndex, bar);
+    }
+    return bar;
   };
+  const hooks: InProcessHooks = {
+    onStep: ({ windowIndex, step }) => {
+      const bar = windowLine(windowIndex);
+      bar.update(stepOrder.indexOf(step), { step: step.padEnd(9), rows: '0' });
+    },
+    onProgress: ({ windowIndex, rows }) =>
+      windowLine(windowIndex).update({ rows: rows.toLocaleString('en-US') }),
+    onWindowDone: ({ windowIndex }) => {
+      const bar = running.get(windowIndex);
+      if (bar) bars.remove(bar);
+      running.delete(windowIndex);
+      done += stepOrder.length;
+      total.update(done);
+    },
+  };
+  return { hooks, stop: () => bars.stop() };
 }

@@ -47,76 +47,120 @@ export function encodeBinaryRow(fields: readonly BinaryField[]): Buffer[] {
 }
 
 /**
+ * Bytes as they arrive, taken off the front in exact sizes. A piece is copied only when a value
+ * spans several chunks, and then once: a megabyte value arriving in 64 KB chunks is joined at
+ * the end, not re-joined with each chunk.
+ */
+function createByteQueue() {
+  let pieces: Buffer[] = [];
+  let available = 0;
+  return {
+    push(chunk: Buffer) {
+      if (chunk.length === 0) return;
+      pieces.push(chunk);
+      available += chunk.length;
+    },
+    get available() {
+      return available;
+    },
+    take(count: number): Buffer | undefined {
+      if (count > available) return undefined;
+      available -= count;
+      const first = pieces[0];
+      if (first && first.length >= count) {
+        const taken = first.subarray(0, count);
+        if (first.length === count) pieces.shift();
+        else pieces[0] = first.subarray(count);
+        return taken;
+      }
+      const taken = Buffer.allocUnsafe(count);
+      let filled = 0;
+      while (filled < count) {
+        const piece = pieces[0]!;
+        const part = Math.min(piece.length, count - filled);
+        piece.copy(taken, filled, 0, part);
+        filled += part;
+        if (part === piece.length) pieces.shift();
+        else pieces[0] = piece.subarray(part);
+      }
+      return taken;
+    },
+    clear() {
+      pieces = [];
+      available = 0;
+    },
+  };
+}
+
+/**
  * Reads a binary COPY stream as rows of fields (each a Buffer, or null), chunk by chunk as they
- * arrive. The buffers returned share memory with the input only when a field lies within one
- * chunk; call `finish` at the end to check the stream was whole.
+ * arrive. Returned buffers may share memory with the input; call `finish` at the end to check the
+ * stream was whole.
  */
 export function createBinaryCopyReader(): {
   push(chunk: Buffer): Array<Array<Buffer | null>>;
   finish(): void;
 } {
-  let pending: Buffer = Buffer.alloc(0);
+  const queue = createByteQueue();
   let headerSeen = false;
   let ended = false;
+  /** The row being read: its fields so far, how many are left, the length of the next one. */
+  let row: Array<Buffer | null> = [];
+  let fieldsLeft: number | undefined;
+  let fieldLength: number | undefined;
   return {
     push(chunk) {
-      const data = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      queue.push(chunk);
       const rows: Array<Array<Buffer | null>> = [];
-      let at = 0;
-      if (!headerSeen) {
-        if (data.length < headerBytes) {
-          pending = data;
-          return rows;
-        }
-        if (!data.subarray(0, signature.length).equals(signature))
-          throw new Error('not a binary COPY stream');
-        at = headerBytes + data.readInt32BE(signature.length + 4);
-        headerSeen = true;
-      }
       for (;;) {
-        if (data.length - at < 2) break;
-        const count = data.readInt16BE(at);
-        if (count === -1) {
-          ended = true;
-          at = data.length;
+        if (ended) {
+          queue.clear();
           break;
         }
-        // Check the whole row is here before taking any of it.
-        let end = at + 2;
-        let complete = true;
-        for (let field = 0; field < count; field++) {
-          if (data.length - end < 4) {
-            complete = false;
-            break;
-          }
-          const length = data.readInt32BE(end);
-          end += 4 + Math.max(0, length);
-          if (end > data.length) {
-            complete = false;
-            break;
-          }
+        if (!headerSeen) {
+          if (queue.available < headerBytes) break;
+          const header = queue.take(headerBytes)!;
+          if (!header.subarray(0, signature.length).equals(signature))
+            throw new Error('not a binary COPY stream');
+          const extension = header.readInt32BE(signature.length + 4);
+          if (extension > 0 && queue.take(extension) === undefined)
+            throw new Error('a binary COPY header extension this reader does not know');
+          headerSeen = true;
+          continue;
         }
-        if (!complete) break;
-        const row: Array<Buffer | null> = [];
-        let field = at + 2;
-        for (let index = 0; index < count; index++) {
-          const length = data.readInt32BE(field);
-          field += 4;
-          if (length < 0) row.push(null);
-          else {
-            row.push(data.subarray(field, field + length));
-            field += length;
+        if (fieldsLeft === undefined) {
+          const count = queue.take(2);
+          if (!count) break;
+          fieldsLeft = count.readInt16BE(0);
+          if (fieldsLeft === -1) {
+            ended = true;
+            continue;
           }
+          row = [];
+        }
+        if (fieldsLeft > 0) {
+          if (fieldLength === undefined) {
+            const length = queue.take(4);
+            if (!length) break;
+            fieldLength = length.readInt32BE(0);
+          }
+          if (fieldLength < 0) row.push(null);
+          else {
+            const value = queue.take(fieldLength);
+            if (!value) break;
+            row.push(value);
+          }
+          fieldLength = undefined;
+          fieldsLeft -= 1;
+          continue;
         }
         rows.push(row);
-        at = end;
+        fieldsLeft = undefined;
       }
-      // What is left is the start of a row still arriving; copied so the chunk can go.
-      pending = at >= data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(at));
       return rows;
     },
     finish() {
-      if (!ended || pending.length > 0) throw new Error('the binary COPY stream was cut short');
+      if (!ended) throw new Error('the binary COPY stream was cut short');
     },
   };
 }

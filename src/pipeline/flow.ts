@@ -76,30 +76,52 @@ export async function planRun(
 
 export interface InProcessHooks {
   onStep?: (event: { windowIndex: number; windowCount: number; step: StepName }) => void;
-  onProgress?: (rows: number) => void;
+  onProgress?: (event: { windowIndex: number; rows: number }) => void;
+  onWindowDone?: (event: { windowIndex: number; windowCount: number }) => void;
 }
 
 /**
- * Runs a run's windows here, in order. A failed step fails the run (the ledger records where and
- * why) and the error is rethrown; windows loaded before it stay loaded, each being its own
- * transaction.
+ * Runs a run's windows here, `concurrency` at a time (each window's steps in order), as workers
+ * on the queue would: while one window's load holds PostgreSQL, another's extract or transform
+ * keeps this process busy. Loads of one dataset still take turns (the load's advisory lock).
+ * A failed step fails the run (the ledger records where and why): no further step starts, the
+ * steps already running finish, and the error is rethrown; windows loaded before it stay loaded,
+ * each being its own transaction.
  */
 export async function runInProcess(
   deps: StepDeps,
   run: RunRecord,
   hooks: InProcessHooks = {},
+  concurrency = 1,
 ): Promise<void> {
-  for (let windowIndex = 0; windowIndex < run.windowCount; windowIndex++) {
-    for (const step of stepOrder) {
-      hooks.onStep?.({ windowIndex, windowCount: run.windowCount, step });
-      await runStep(step, deps, {
-        runId: run.id,
-        windowIndex,
-        isFinalFailure: () => true,
-        ...(hooks.onProgress && { onProgress: hooks.onProgress }),
-      });
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  async function lane(): Promise<void> {
+    while (!failure && next < run.windowCount) {
+      const windowIndex = next++;
+      for (const step of stepOrder) {
+        if (failure) return;
+        hooks.onStep?.({ windowIndex, windowCount: run.windowCount, step });
+        try {
+          await runStep(step, deps, {
+            runId: run.id,
+            windowIndex,
+            isFinalFailure: () => true,
+            ...(hooks.onProgress && {
+              onProgress: (rows: number) => hooks.onProgress?.({ windowIndex, rows }),
+            }),
+          });
+        } catch (error) {
+          failure ??= { error };
+          return;
+        }
+      }
+      hooks.onWindowDone?.({ windowIndex, windowCount: run.windowCount });
     }
   }
+  const lanes = Math.max(1, Math.min(concurrency, run.windowCount));
+  await Promise.all(Array.from({ length: lanes }, lane));
+  if (failure) throw failure.error;
   await finishRun(deps, run.id);
 }
 

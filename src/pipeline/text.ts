@@ -23,8 +23,23 @@ export function normalizeCode(value: string | undefined): string | null {
 
 const horizontalWhitespace = /[^\S\n]+/g;
 const manyNewlines = /\n{3,}/g;
-/** Anything normalizeNarrative would change inside an already trimmed value. */
-const untidyNarrative = /[^\S \n]| {2}| \n|\n |\n\n\n/;
+/** Whitespace normalizeNarrative replaces: every kind but the space and the line feed. */
+const otherWhitespace = /[^\S \n]/;
+
+/**
+ * Whether normalizeNarrative would change anything inside an already trimmed value. Native
+ * substring searches and one character class: about half the cost of one regular expression with
+ * the same alternatives, on the million descriptions of a large window.
+ */
+function isUntidyNarrative(text: string): boolean {
+  return (
+    text.includes('  ') ||
+    text.includes(' \n') ||
+    text.includes('\n ') ||
+    text.includes('\n\n\n') ||
+    otherWhitespace.test(text)
+  );
+}
 
 /**
  * Narrative text keeps its paragraphs: line endings become `\n`, runs of spaces one space, at
@@ -34,7 +49,7 @@ export function normalizeNarrative(value: string | undefined): string | null {
   if (value === undefined) return null;
   const trimmed = value.trim();
   if (trimmed === '') return null;
-  if (!untidyNarrative.test(trimmed)) return trimmed;
+  if (!isUntidyNarrative(trimmed)) return trimmed;
   const normalized = trimmed
     .replace(/\r\n?/g, '\n')
     .replace(horizontalWhitespace, ' ')

@@ -48,12 +48,16 @@ export interface SyncOutcome {
 }
 
 /** What `cpd sync` does, in this process: plan, claim, run, report. */
-export async function syncInProcess(deps: StepDeps, plan: RunPlan): Promise<SyncOutcome> {
+export async function syncInProcess(
+  deps: StepDeps,
+  plan: RunPlan,
+  options: { concurrency?: number } = {},
+): Promise<SyncOutcome> {
   const request = await planRun(deps.pool, getDatasetPipeline('3gki-wyrb'), plan, 'cli');
   const { run, lock } = await claimInProcessRun(deps.pool, request);
   let error: unknown;
   try {
-    await runInProcess(deps, run);
+    await runInProcess(deps, run, {}, options.concurrency ?? 1);
   } catch (caught) {
     error = caught;
   } finally {
