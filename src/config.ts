@@ -37,8 +37,18 @@ const cronExpression = z.string().regex(/^\s*(\S+\s+){4,5}\S+\s*$/, {
   message: 'expected a cron expression of 5 or 6 fields, e.g. "20 * * * *"',
 });
 
+/** Metabase's password rule, as its setup enforces it (besides its list of common passwords). */
+export const metabasePasswordRule = 'at least 8 characters with a letter and a digit';
+
+export function isAcceptableMetabasePassword(password: string): boolean {
+  return password.length >= 8 && /\p{L}/u.test(password) && /\d/.test(password);
+}
+
 export const envSchema = z.object({
   DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:'], 'a PostgreSQL URL').optional(),
+  // A password apart from its URL, as it is: any characters, no URL-encoding (compose passes it
+  // so). It goes into DATABASE_URL, replacing one there.
+  DATABASE_PASSWORD: z.string().optional(),
   REDIS_URL: urlWithScheme(['redis:', 'rediss:'], 'a Redis URL').default('redis://127.0.0.1:6379'),
   SOCRATA_BASE_URL: urlWithScheme(['http:', 'https:'], 'an http(s) URL').default(
     'https://data.cambridgema.gov',
@@ -87,17 +97,29 @@ export const envSchema = z.object({
   TRUST_PROXY_HOPS: integer(0, 10, 'proxy hops').default(0),
   /** Writes (POST /api/...) each client may make per minute. */
   WRITE_RATE_LIMIT: integer(1, 100_000, 'requests per minute').default(30),
+  /** Failed authentications (a wrong token) each client may make per minute, API and Bull Board. */
+  AUTH_FAILURE_LIMIT: integer(1, 10_000, 'failures per minute').default(10),
   /** The longest date range one backfill request may ask for. */
   BACKFILL_MAX_DAYS: integer(1, 36_600, 'days').default(3_660),
+  /** The most windows one run over a date range may be cut into (each is a chain of four jobs). */
+  BACKFILL_MAX_WINDOWS: integer(1, 100_000, 'windows').default(400),
+  /** Connections the HTTP server (API, dashboard) may hold; `cpd up` gives workers their own. */
+  HTTP_DB_POOL_SIZE: integer(1, 100, 'connections').default(5),
   METABASE_URL: urlWithScheme(['http:', 'https:'], 'an http(s) URL').optional(),
   METABASE_ADMIN_EMAIL: z.email({ message: 'expected an email address' }).optional(),
+  // Metabase's own rule (and it also refuses common passwords), checked here so provisioning
+  // stops before its first request rather than at Metabase's 400.
   METABASE_ADMIN_PASSWORD: z
     .string()
-    .min(8, { message: 'expected at least 8 characters' })
+    .refine(isAcceptableMetabasePassword, {
+      message: `expected ${metabasePasswordRule} (Metabase's rule; it also refuses common passwords)`,
+    })
     .optional(),
   // How Metabase itself reaches our PostgreSQL; differs from DATABASE_URL when Metabase runs
   // elsewhere (another container, another host). Unset: DATABASE_URL.
   METABASE_DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:'], 'a PostgreSQL URL').optional(),
+  // Its password apart, as DATABASE_PASSWORD is for DATABASE_URL.
+  METABASE_DATABASE_PASSWORD: z.string().optional(),
   // The address people open Metabase at, for printed links; unset: METABASE_URL.
   METABASE_PUBLIC_URL: urlWithScheme(['http:', 'https:'], 'an http(s) URL').optional(),
   METABASE_SITE_NAME: z.string().trim().min(1).default('CPD Police Log'),
@@ -145,10 +167,33 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
     });
     throw new ConfigError(problems);
   }
-  return { ...result.data, dataDir: resolve(cwd, result.data.CPD_DATA_DIR) };
+  const data = result.data;
+  return {
+    ...data,
+    DATABASE_URL: withPassword(data.DATABASE_URL, data.DATABASE_PASSWORD),
+    METABASE_DATABASE_URL: withPassword(
+      data.METABASE_DATABASE_URL,
+      data.METABASE_DATABASE_PASSWORD,
+    ),
+    dataDir: resolve(cwd, data.CPD_DATA_DIR),
+  };
 }
 
-const secretNames = new Set(['ADMIN_TOKEN', 'SOCRATA_APP_TOKEN', 'METABASE_ADMIN_PASSWORD']);
+/** A URL with the password put in, percent-encoded, so `@`, `/`, `#` or `:` in it stay its own. */
+function withPassword(url: string | undefined, password: string | undefined): string | undefined {
+  if (url === undefined || password === undefined) return url;
+  const parsed = new URL(url);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
+}
+
+const secretNames = new Set([
+  'ADMIN_TOKEN',
+  'SOCRATA_APP_TOKEN',
+  'METABASE_ADMIN_PASSWORD',
+  'DATABASE_PASSWORD',
+  'METABASE_DATABASE_PASSWORD',
+]);
 
 function quoteForDisplay(name: string, value: string): string {
   if (secretNames.has(name)) return 'a value that is not shown';

@@ -8,7 +8,12 @@ import { UserError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { readRunTotals, readStepTotals } from '../pipeline/ledger.js';
 import { formatRunSummary } from '../pipeline/summary.js';
-import { parseDateRange, windowSizes, type WindowSize } from '../pipeline/windows.js';
+import {
+  assertWindowCount,
+  parseDateRange,
+  windowSizes,
+  type WindowSize,
+} from '../pipeline/windows.js';
 import { createOrchestrator } from '../queue/orchestrator.js';
 import { runCommand } from './run-command.js';
 
@@ -18,6 +23,8 @@ interface BackfillOptions {
   window: string;
   json?: boolean;
 }
+
+const backfillSizes = windowSizes.filter((size) => size !== 'all');
 
 const endStates = new Set(['completed', 'failed', 'crashed', 'cancelled']);
 
@@ -29,11 +36,7 @@ export function registerBackfillCommand(program: Command): void {
     )
     .requiredOption('--from <date>', 'start, inclusive (YYYY-MM-DD, local time)')
     .requiredOption('--to <date>', 'end, exclusive (YYYY-MM-DD)')
-    .option(
-      '--window <size>',
-      `window size: ${windowSizes.filter((size) => size !== 'all').join(', ')}`,
-      'month',
-    )
+    .option('--window <size>', `window size: ${backfillSizes.join(', ')}`, 'month')
     .option('--json', 'print the outcome as JSON on stdout')
     .action(
       runCommand('backfill', async (config, options: BackfillOptions) => {
@@ -44,6 +47,11 @@ export function registerBackfillCommand(program: Command): void {
             `--window must be one of ${windowSizes.join(', ')} (got ${JSON.stringify(options.window)})`,
           );
         }
+        assertWindowCount(
+          { from, to, size: options.window as WindowSize },
+          config.BACKFILL_MAX_WINDOWS,
+          backfillSizes,
+        );
         const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, {
           command: 'backfill',
         });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
+import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { openDatabase } from '../db/open.js';
 import { UserError } from '../errors.js';
@@ -30,6 +31,14 @@ export async function serveHttp(
     log: (message) => log.debug(message),
     max: 10 + (options.workers ? config.WORKER_CONCURRENCY * 5 + 4 : 0),
   });
+  // With workers in this process, the HTTP server gets a small pool of its own, so a flood of
+  // dashboard or API requests waits for its own connections and never takes the workers'.
+  const http = options.workers
+    ? createDatabase(database.pool.options.connectionString ?? '', {
+        max: config.HTTP_DB_POOL_SIZE,
+        applicationName: 'cpd http',
+      })
+    : database;
   const redis = createRedisCheck(config.REDIS_URL);
   try {
     await migrateDatabase(database.pool);
@@ -41,14 +50,16 @@ export async function serveHttp(
     let server: RunningServer;
     try {
       const app = createApp({
-        pool: database.pool,
+        pool: http.pool,
         orchestrator: service.orchestrator,
         checkRedis: (timeoutMs) => redis.check(timeoutMs),
         config: {
           adminToken: config.ADMIN_TOKEN,
           bullBoardReadOnly: config.BULL_BOARD_READONLY,
           writeRateLimit: config.WRITE_RATE_LIMIT,
+          authFailureLimit: config.AUTH_FAILURE_LIMIT,
           backfillMaxDays: config.BACKFILL_MAX_DAYS,
+          backfillMaxWindows: config.BACKFILL_MAX_WINDOWS,
           lookbackHours: config.SYNC_LOOKBACK_HOURS,
           timeZone: pipeline.source.timeZone,
           trustProxyHops: config.TRUST_PROXY_HOPS,
@@ -94,6 +105,7 @@ export async function serveHttp(
     return await stopped;
   } finally {
     redis.close();
+    if (http !== database) await http.close();
     await database.close();
   }
 }

@@ -17,7 +17,12 @@ import {
 } from '../pipeline/flow.js';
 import { readRunTotals, readStepTotals, stepOrder } from '../pipeline/ledger.js';
 import { formatRunSummary } from '../pipeline/summary.js';
-import { parseDateRange, windowSizes, type WindowSize } from '../pipeline/windows.js';
+import {
+  assertWindowCount,
+  parseDateRange,
+  windowSizes,
+  type WindowSize,
+} from '../pipeline/windows.js';
 import { createSodaClientFromConfig } from '../source/client.js';
 import { runCommand } from './run-command.js';
 
@@ -68,7 +73,9 @@ function planFrom(config: Config, options: SyncOptions): RunPlan {
     );
   }
   const { from, to } = parseDateRange(options.from, options.to);
-  return { mode: 'window', from, to, windowSize: options.window as WindowSize };
+  const windowSize = options.window as WindowSize;
+  assertWindowCount({ from, to, size: windowSize }, config.BACKFILL_MAX_WINDOWS);
+  return { mode: 'window', from, to, windowSize };
 }
 
 function concurrencyFrom(options: SyncOptions): number {

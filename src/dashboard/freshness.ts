@@ -1,3 +1,4 @@
+import { redactRunError } from '../pipeline/redact-run-error.js';
 import { policeLog } from '../source/datasets/police-log.js';
 import type { Freshness, RunHealth } from './queries.js';
 
@@ -82,6 +83,8 @@ export interface RunView extends RunHealth {
 export function describeRun(run: RunHealth): RunView {
   return {
     ...run,
+    // The dashboard is public: a run's error as anonymous readers may see it.
+    error: redactRunError(run.error),
     startedLocal: formatLocalTime(run.startedAt ?? run.createdAt),
     durationText: run.durationSeconds === null ? '—' : formatDuration(run.durationSeconds),
   };

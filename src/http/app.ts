@@ -4,6 +4,8 @@ import type pg from 'pg';
 import { createDashboardRouter } from '../dashboard/router.js';
 import type { Logger } from '../logger.js';
 import type { Orchestrator } from '../queue/orchestrator.js';
+import { createAuthFailureLimiter } from './auth-failures.js';
+import { refuseCrossSiteWrites } from './auth.js';
 import { bullBoardPath, createBullBoardRouter } from './bull-board.js';
 import type { DependencyStatus } from './dependency.js';
 import { HttpError, handleErrors } from './errors.js';
@@ -18,7 +20,11 @@ export interface AppConfig {
   adminToken: string | undefined;
   bullBoardReadOnly: boolean;
   writeRateLimit: number;
+  /** Failed authentications each client may make per minute (API and Bull Board together). */
+  authFailureLimit: number;
   backfillMaxDays: number;
+  /** The most windows one backfill may be cut into. */
+  backfillMaxWindows: number;
   lookbackHours: number;
   /** The source's time zone: "today" for the no-future-end rule. */
   timeZone: string;
@@ -66,6 +72,12 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
+  // One count of failed authentications for the API and Bull Board: guesses add up across both.
+  const authFailures = createAuthFailureLimiter({ perMinute: config.authFailureLimit });
+  // Without a token, every write and all of Bull Board pass the local-request check, which
+  // refuses cross-site requests itself and says so in no-token terms.
+  if (config.adminToken !== undefined) app.use(['/api', bullBoardPath], refuseCrossSiteWrites);
+
   const openApi = buildOpenApiDocument({ version: config.version });
   app.get('/api/openapi.json', (_req, res) => {
     res.json(openApi);
@@ -77,8 +89,10 @@ export function createApp(deps: AppDeps): Express {
       orchestrator: deps.orchestrator,
       checkRedis: deps.checkRedis,
       adminToken: config.adminToken,
+      authFailures,
       writeRateLimit: config.writeRateLimit,
       backfillMaxDays: config.backfillMaxDays,
+      backfillMaxWindows: config.backfillMaxWindows,
       lookbackHours: config.lookbackHours,
       timeZone: config.timeZone,
       bullBoardPath,
@@ -98,6 +112,7 @@ export function createApp(deps: AppDeps): Express {
     createBullBoardRouter({
       queues: deps.orchestrator.queues,
       adminToken: config.adminToken,
+      authFailures,
       readOnly: config.bullBoardReadOnly,
       checkRedis: deps.checkRedis,
     }),

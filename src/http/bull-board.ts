@@ -4,6 +4,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import express, { type Router } from 'express';
 import type { QueueName } from '../queue/names.js';
+import type { AuthFailureLimiter } from './auth-failures.js';
 import { requireAdmin } from './auth.js';
 import type { DependencyStatus } from './dependency.js';
 import { HttpError } from './errors.js';
@@ -13,6 +14,7 @@ export const bullBoardPath = '/admin/queues';
 export interface BullBoardDeps {
   queues: Record<QueueName, Queue>;
   adminToken: string | undefined;
+  authFailures: AuthFailureLimiter;
   readOnly: boolean;
   checkRedis: (timeoutMs: number) => Promise<DependencyStatus>;
 }
@@ -40,7 +42,7 @@ export function createBullBoardRouter(deps: BullBoardDeps): Router {
   board.disable('x-powered-by');
 
   const router = express.Router();
-  router.use(requireAdmin({ token: deps.adminToken, basic: true }));
+  router.use(requireAdmin({ token: deps.adminToken, basic: true, failures: deps.authFailures }));
   router.use('/api', async (req, res, next) => {
     if (deps.readOnly && req.method !== 'GET' && req.method !== 'HEAD') {
       throw new HttpError(

@@ -3,8 +3,11 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import type pg from 'pg';
 import type { RunState } from '../db/schema/enums.js';
 import type { RunPlan } from '../pipeline/flow.js';
+import { redactRunError } from '../pipeline/redact-run-error.js';
+import { checkWindowCount } from '../pipeline/windows.js';
 import type { Orchestrator } from '../queue/orchestrator.js';
-import { requireAdmin } from './auth.js';
+import type { AuthFailureLimiter } from './auth-failures.js';
+import { isAdminRequest, requireAdmin } from './auth.js';
 import { checkBackfillRange, localDateOf } from './backfill-rules.js';
 import { coalesceReads } from './coalesce-reads.js';
 import type { DependencyStatus } from './dependency.js';
@@ -14,6 +17,7 @@ import { groupStepsByWindow, runLinks, runPath, toRunSummary } from './run-view.
 import { limitWrites } from './rate-limit.js';
 import {
   backfillRequest,
+  backfillWindowSizes,
   defaultPageSize,
   emptyRequest,
   runIdParams,
@@ -28,8 +32,10 @@ export interface RunsDeps {
   orchestrator: Pick<Orchestrator, 'requestRun' | 'retryRun' | 'ready'>;
   checkRedis: (timeoutMs: number) => Promise<DependencyStatus>;
   adminToken: string | undefined;
+  authFailures: AuthFailureLimiter;
   writeRateLimit: number;
   backfillMaxDays: number;
+  backfillMaxWindows: number;
   lookbackHours: number;
   timeZone: string;
   bullBoardPath: string;
@@ -42,15 +48,19 @@ export const jsonBodyLimit = '16kb';
 const redisCheckMs = 500;
 
 /**
- * The runs API: backfills and syncs in, runs out, retries. Writes pass, in order: the rate
- * limit, the admin token, a JSON body (16 kB at most), validation, then a Redis check, so a
- * request refused for any reason has touched neither the ledger nor the queue.
+ * The runs API: backfills and syncs in, runs out, retries. Writes pass, in order (after the
+ * app's cross-site check): the admin token, the rate limit, a JSON body (16 kB at most),
+ * validation, then a Redis check, so a request refused for any reason has touched neither the
+ * ledger nor the queue. The limit counts only authenticated writes: anonymous 401s spend the
+ * failed-authentication budget, never an admin's. Reads are open; errors in them are shown in
+ * full to admins only.
  */
 export function createRunsRouter(deps: RunsDeps): Router {
   const router = express.Router();
+  const admin = { token: deps.adminToken, failures: deps.authFailures };
   const write: RequestHandler[] = [
+    requireAdmin(admin),
     limitWrites(deps.writeRateLimit),
-    requireAdmin({ token: deps.adminToken }),
     requireJsonBody,
     express.json({ limit: jsonBodyLimit, strict: true }),
   ];
@@ -122,6 +132,15 @@ export function createRunsRouter(deps: RunsDeps): Router {
       maxDays: deps.backfillMaxDays,
       timeZone: deps.timeZone,
     });
+    const tooManyWindows =
+      problems.length === 0
+        ? checkWindowCount(
+            { from: body.from, to: body.to, size: body.window },
+            deps.backfillMaxWindows,
+            backfillWindowSizes,
+          )
+        : undefined;
+    if (tooManyWindows) problems.push({ field: 'window', message: tooManyWindows });
     if (problems.length > 0) throw invalidRequest(problems);
     const plan: RunPlan = { mode: 'window', from: body.from, to: body.to, windowSize: body.window };
     const { run, created } = await onQueue(() => deps.orchestrator.requestRun(plan, 'api'));
@@ -137,15 +156,22 @@ export function createRunsRouter(deps: RunsDeps): Router {
 
   // The run list is what operators' scripts and pages poll; the same page asked for at once is
   // read, serialised and hashed once.
+  // Keyed by who asks too: admins and anonymous callers are shown errors differently.
   const readRunList = coalesceReads(async (key) => {
-    const query = JSON.parse(key) as { limit: number; state?: RunState; before?: number };
+    const { admin: asAdmin, ...query } = JSON.parse(key) as {
+      admin: boolean;
+      limit: number;
+      state?: RunState;
+      before?: number;
+    };
     const { rows, more } = await listRuns(deps.pool, query);
     const last = rows.at(-1);
     const next =
       more && last
         ? `/api/runs?${new URLSearchParams({ limit: String(query.limit), ...(query.state && { state: query.state }), before: String(last.id) }).toString()}`
         : null;
-    const body = Buffer.from(JSON.stringify({ runs: rows.map(toRunSummary), next }));
+    const runs = rows.map((row) => toRunSummary(asAdmin ? row : redactRow(row)));
+    const body = Buffer.from(JSON.stringify({ runs, next }));
     return { body, etag: `W/"${createHash('sha1').update(body).digest('base64url')}"` };
   });
 
@@ -153,17 +179,22 @@ export function createRunsRouter(deps: RunsDeps): Router {
     const query = requireValid(runListQuery, req.query, 'query');
     const { body, etag } = await readRunList(
       JSON.stringify({
+        admin: isAdminRequest(req, admin),
         limit: query.limit ?? defaultPageSize,
         state: query.state,
         before: query.before,
       }),
     );
     // A poller sending If-None-Match gets 304 when nothing changed.
-    res.set({ 'Cache-Control': 'no-cache', ETag: etag }).type('json').send(body);
+    res
+      .set({ 'Cache-Control': 'no-cache', ETag: etag, Vary: 'Authorization' })
+      .type('json')
+      .send(body);
   });
 
   router.get('/runs/:id', async (req, res) => {
     const { id } = requireValid(runIdParams, req.params, 'path');
+    const asAdmin = isAdminRequest(req, admin);
     const detail = await readRunDetail(deps.pool, id);
     if (!detail)
       throw new HttpError(404, 'run.not_found', `there is no run ${id}; GET /api/runs lists them`, [
@@ -171,10 +202,10 @@ export function createRunsRouter(deps: RunsDeps): Router {
       ]);
     const { run, steps, rejected } = detail;
     const body: RunDetail = {
-      ...toRunSummary(run),
+      ...toRunSummary(asAdmin ? run : redactRow(run)),
       cursorTo: run.cursorTo,
       sourceFieldsAdded: run.sourceFieldsAdded,
-      windows: groupStepsByWindow(steps),
+      windows: groupStepsByWindow(asAdmin ? steps : steps.map(redactRow)),
       rejected: { total: rejected.reduce((sum, row) => sum + row.count, 0), byReason: rejected },
       links: runLinks(id, deps.bullBoardPath),
     };
@@ -206,6 +237,11 @@ export function createRunsRouter(deps: RunsDeps): Router {
     router.all(path, methodNotAllowed(allowed));
   }
   return router;
+}
+
+/** A ledger row with its error as anonymous callers see it. */
+function redactRow<Row extends { error: string | null }>(row: Row): Row {
+  return { ...row, error: redactRunError(row.error) };
 }
 
 /** A body, when there is one, must be JSON; no body is fine (endpoints without fields). */

@@ -78,6 +78,39 @@ export function planDateWindows(from: string, to: string, size: WindowSize): Dat
 }
 
 /**
+ * Why [from, to) cut at `size` makes more windows than one run may have, or undefined when it
+ * does not: each window is a chain of four jobs, so a day window over ten years is 14,640 jobs
+ * from one request. The message names the limit and the window sizes that would fit (among
+ * `sizes`, what the caller offers).
+ */
+export function checkWindowCount(
+  range: { from: string; to: string; size: WindowSize },
+  maxWindows: number,
+  sizes: readonly WindowSize[] = windowSizes,
+): string | undefined {
+  const count = planDateWindows(range.from, range.to, range.size).length;
+  if (count <= maxWindows) return undefined;
+  const fitting = sizes
+    .slice(sizes.indexOf(range.size) + 1)
+    .filter((size) => planDateWindows(range.from, range.to, size).length <= maxWindows);
+  const choose =
+    fitting.length > 0
+      ? `choose a larger window (${fitting.join(' or ')})`
+      : 'choose a larger window';
+  return `[${range.from}, ${range.to}) makes ${count.toLocaleString('en-US')} ${range.size} windows, and one run may have at most ${maxWindows.toLocaleString('en-US')} (BACKFILL_MAX_WINDOWS): ${choose}, or split the range into several runs`;
+}
+
+/** The same check for the command line: a UserError naming --window. */
+export function assertWindowCount(
+  range: { from: string; to: string; size: WindowSize },
+  maxWindows: number,
+  sizes: readonly WindowSize[] = windowSizes,
+): void {
+  const problem = checkWindowCount(range, maxWindows, sizes);
+  if (problem) throw new UserError('input.too_many_windows', `--window ${range.size}: ${problem}`);
+}
+
+/**
  * The stamp an incremental run reads from: the cursor minus the look-back, so rows the source
  * published late with an older stamp are caught. Floating timestamps have no zone; subtracting
  * hours on the wall clock is exactly what a look-back margin means.

@@ -91,6 +91,57 @@ describe('cpd up', () => {
     },
   );
 
+  it(
+    "serves the HTTP side from a small pool of its own, so a dashboard flood takes none of the workers' connections",
+    { timeout: 120_000 },
+    async () => {
+      const port = await findFreePort();
+      const server = startCli(['up'], {
+        DATABASE_URL: database.url,
+        REDIS_URL: testRedisUrl,
+        QUEUE_PREFIX: `${prefix}-pool`,
+        SOCRATA_BASE_URL: fake.url,
+        ADMIN_TOKEN: testAdminToken,
+        HTTP_DB_POOL_SIZE: '2',
+        SYNC_CRON: '0 0 1 1 *',
+        PORT: String(port),
+        LOG_LEVEL: 'info',
+      });
+      try {
+        await server.waitForOutput(/listening on http:/, 60_000);
+        const url = `http://127.0.0.1:${port}`;
+        const connections = async () => {
+          const { rows } = await database.pool.query<{ name: string; count: number }>(
+            `select application_name as name, count(*)::int as count from pg_stat_activity
+              where datname = current_database() and application_name like 'cpd%'
+              group by application_name`,
+          );
+          return Object.fromEntries(rows.map((row) => [row.name, row.count]));
+        };
+        const before = await connections();
+        // Each answer runs a set of queries at once; a hundred of them at the same moment.
+        const answers = await Promise.all(
+          Array.from({ length: 100 }, (_, index) =>
+            fetch(`${url}/dashboard/data?type=T${index}`).then((answer) => answer.status),
+          ),
+        );
+        expect(answers.filter((status) => status === 200).length).toBeGreaterThan(0);
+        const after = await connections();
+        expect(after['cpd http'], JSON.stringify(after)).toBeGreaterThanOrEqual(1);
+        expect(after['cpd http']).toBeLessThanOrEqual(2);
+        // The workers' pool (migrations, the queue side) did not grow for the dashboard's sake.
+        expect(after.cpd ?? 0, JSON.stringify({ before, after })).toBeLessThanOrEqual(
+          before.cpd ?? 0,
+        );
+        server.child.kill('SIGTERM');
+        expect((await server.exited).code, server.stderr()).toBe(0);
+      } finally {
+        server.child.kill('SIGKILL');
+        await deletePrefix(`${prefix}-pool`);
+      }
+    },
+  );
+
   it('refuses to listen beyond loopback without ADMIN_TOKEN, saying to set it', async () => {
     for (const command of ['server', 'up']) {
       const result = await runCli([command], {

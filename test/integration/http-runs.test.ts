@@ -8,7 +8,7 @@ import {
 } from '../../src/http/schemas.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeSoda, type FakeSoda } from '../support/fake-soda/index.js';
-import { adminJson, startTestApp, type TestApp } from '../support/http-app.js';
+import { adminJson, startTestApp, testAdminToken, type TestApp } from '../support/http-app.js';
 import { generatePoliceLog } from '../support/police-log-generator.js';
 import { startTestQueue, waitFor, type TestQueue } from '../support/queue.js';
 
@@ -33,7 +33,10 @@ describe('runs through the HTTP API, with workers', () => {
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
   const getRun = async (id: number): Promise<RunDetail> => {
-    const response = await fetch(`${app.url}/api/runs/${id}`);
+    // As an admin: anonymous callers see errors only as a code and a generic sentence.
+    const response = await fetch(`${app.url}/api/runs/${id}`, {
+      headers: { authorization: `Bearer ${testAdminToken}` },
+    });
     expect(response.status).toBe(200);
     // The response is what the OpenAPI document says it is.
     return runDetail.parse(await response.json());

@@ -425,7 +425,8 @@ describe('without ADMIN_TOKEN', () => {
     }
     const local = await fetch(`${app.url}/api/syncs`, {
       method: 'POST',
-      headers: { origin: `http://localhost:${port}` },
+      // Its own origin: the Host it was sent to (localhost would be another origin).
+      headers: { origin: `http://127.0.0.1:${port}` },
     });
     expect(local.status).toBe(200); // the run asked for above, still active
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, redactUrl } from '../../src/config.js';
+import { buildDatabaseSpec } from '../../src/metabase/plan.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -63,6 +64,39 @@ describe('parseConfig', () => {
     expect(text).toContain('ADMIN_TOKEN');
     expect(text).not.toContain('short-secret');
     expect(text).not.toContain('hunter2');
+  });
+});
+
+describe('database passwords apart from their URLs', () => {
+  it('go into the URL encoded, so @ / # : and % in them stay the password', async () => {
+    const { parse } = await import('pg-connection-string');
+    const password = 'p@ss/w#rd:50%?';
+    const config = parseConfig({
+      DATABASE_URL: 'postgres://cpd@postgres:5432/cpd',
+      DATABASE_PASSWORD: password,
+      METABASE_DATABASE_URL: 'postgres://cpd:old@db.example:5433/cpd',
+      METABASE_DATABASE_PASSWORD: password,
+    });
+    // As node-postgres reads it, and as provisioning hands it to Metabase.
+    expect(parse(config.DATABASE_URL!)).toMatchObject({
+      user: 'cpd',
+      password,
+      host: 'postgres',
+      port: '5432',
+      database: 'cpd',
+    });
+    expect(buildDatabaseSpec(config.METABASE_DATABASE_URL!, 'x').details).toMatchObject({
+      host: 'db.example',
+      port: 5433,
+      user: 'cpd',
+      password,
+      dbname: 'cpd',
+    });
+  });
+
+  it('leave the URLs alone when unset', () => {
+    const url = 'postgres://cpd:plain@postgres:5432/cpd';
+    expect(parseConfig({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
   });
 });
 

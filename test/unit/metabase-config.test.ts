@@ -25,3 +25,24 @@ describe('Metabase configuration', () => {
     }
   });
 });
+
+describe('the Metabase admin password', () => {
+  it("is held to Metabase's rule at start: 8 characters, a letter and a digit", () => {
+    for (const password of ['short1a', 'no-digits-here', '1234567890', '--------']) {
+      try {
+        parseConfig({ METABASE_ADMIN_PASSWORD: password });
+        expect.unreachable(`${password} was accepted`);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        const [problem] = (error as ConfigError).problems;
+        expect(problem).toMatch(
+          /^METABASE_ADMIN_PASSWORD: expected at least 8 characters with a letter and a digit/,
+        );
+        expect(problem).not.toContain(password);
+      }
+    }
+    expect(parseConfig({ METABASE_ADMIN_PASSWORD: 'Provision-test-2024' })).toMatchObject({
+      METABASE_ADMIN_PASSWORD: 'Provision-test-2024',
+    });
+  });
+});

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import {
+  assertWindowCount,
+  checkWindowCount,
   lookBackFrom,
   normalizeStamp,
   parseDateRange,
@@ -65,5 +67,37 @@ describe('cursor helpers', () => {
   it('give every stamp one comparable shape', () => {
     expect(normalizeStamp('2025-03-11T09:35:52')).toBe('2025-03-11T09:35:52.000');
     expect(normalizeStamp('2025-03-11T09:35:52.5')).toBe('2025-03-11T09:35:52.500');
+  });
+});
+
+describe('checkWindowCount', () => {
+  it('lets a run have up to the limit of windows', () => {
+    expect(checkWindowCount({ from: '2024-12-01', to: '2026-01-05', size: 'day' }, 400)).toBe(
+      undefined,
+    );
+  });
+
+  it('says past it how many, the limit, and which larger windows fit', () => {
+    expect(checkWindowCount({ from: '2024-12-01', to: '2026-01-06', size: 'day' }, 400)).toBe(
+      '[2024-12-01, 2026-01-06) makes 401 day windows, and one run may have at most 400 (BACKFILL_MAX_WINDOWS): choose a larger window (week or month or all), or split the range into several runs',
+    );
+    expect(
+      checkWindowCount({ from: '2000-01-01', to: '2026-01-01', size: 'week' }, 100, [
+        'day',
+        'week',
+        'month',
+      ]),
+    ).toMatch(/makes 1,358 week windows, .*: choose a larger window, or split/);
+  });
+
+  it('is a UserError naming --window on the command line', () => {
+    expect(() =>
+      assertWindowCount({ from: '2016-01-01', to: '2026-01-01', size: 'day' }, 400),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'input.too_many_windows',
+        message: expect.stringMatching(/^--window day: .* makes 3,653 day windows/) as string,
+      }),
+    );
   });
 });
