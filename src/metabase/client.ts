@@ -1,3 +1,4 @@
+import { metabasePasswordRule } from '../config.js';
 import { UserError, describeError } from '../errors.js';
 
 /**
@@ -203,7 +204,7 @@ export class MetabaseClient {
       if (error instanceof MetabaseRequestError && error.status < 500)
         throw new UserError(
           'metabase.setup',
-          `Metabase refused its first-run setup (${describeMetabaseError(error.body)}); check METABASE_ADMIN_EMAIL and METABASE_ADMIN_PASSWORD (Metabase rejects common passwords)`,
+          `Metabase refused its first-run setup (${describeMetabaseError(error.body)}); check METABASE_ADMIN_EMAIL and METABASE_ADMIN_PASSWORD (Metabase rejects common passwords, and wants ${metabasePasswordRule})`,
           { cause: error },
         );
       throw error;
@@ -248,8 +249,12 @@ export class MetabaseClient {
     return unwrapList(await this.request<unknown>('GET', `/api/collection/${id}/items`));
   }
 
+  /**
+   * A card with its query in the legacy form we write: from 0.57 Metabase answers in MBQL 5
+   * (`lib/type`, `stages`) unless asked; older versions ignore the parameter.
+   */
   getCard(id: number): Promise<MbCard> {
-    return this.request('GET', `/api/card/${id}`);
+    return this.request('GET', `/api/card/${id}?legacy-mbql=true`);
   }
 
   getDashboard(id: number): Promise<MbDashboard> {

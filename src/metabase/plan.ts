@@ -66,7 +66,11 @@ export interface DatabaseSpec {
     dbname: string;
     user: string;
     password: string | null;
-    ssl: boolean;
+    /**
+     * Only when the URL's sslmode says (require, verify-*: true; disable: false). Left out,
+     * Metabase chooses itself: TLS when the database takes it.
+     */
+    ssl?: boolean;
   };
 }
 
@@ -74,6 +78,12 @@ export interface DatabaseSpec {
 export function buildDatabaseSpec(url: string, name: string): DatabaseSpec {
   const parsed = new URL(url);
   const sslmode = parsed.searchParams.get('sslmode');
+  const ssl =
+    sslmode === 'disable'
+      ? false
+      : sslmode !== null && !['allow', 'prefer'].includes(sslmode)
+        ? true
+        : undefined;
   return {
     name,
     engine: 'postgres',
@@ -83,13 +93,14 @@ export function buildDatabaseSpec(url: string, name: string): DatabaseSpec {
       dbname: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
       user: decodeURIComponent(parsed.username) || 'postgres',
       password: parsed.password ? decodeURIComponent(parsed.password) : null,
-      ssl: sslmode !== null && !['disable', 'allow', 'prefer'].includes(sslmode),
+      ...(ssl !== undefined && { ssl }),
     },
   };
 }
 
-// Metabase hides the stored password in what it returns, so it cannot be compared.
-const comparedDetails = ['host', 'port', 'dbname', 'user', 'ssl'] as const;
+// Metabase hides the stored password in what it returns, so it cannot be compared. `ssl` is
+// compared apart: Metabase tries TLS first and keeps it when it works, whatever it was sent.
+const comparedDetails = ['host', 'port', 'dbname', 'user'] as const;
 
 /** The call that makes Metabase's database entry match the spec, if any. */
 export function planDatabase(
@@ -118,11 +129,13 @@ export function planDatabase(
         produces: 'database',
       },
     };
-  // Metabase may leave `ssl` out when it is off.
-  const details: Record<string, unknown> = { ssl: false, ...existing.details };
+  const details: Record<string, unknown> = existing.details ?? {};
+  // Only TLS that the configuration requires is a difference; what Metabase chose over a plain
+  // connection (or may leave out when off) is its own business.
   const same =
     existing.engine === spec.engine &&
-    comparedDetails.every((field) => sameValue(details[field], spec.details[field]));
+    comparedDetails.every((field) => sameValue(details[field], spec.details[field])) &&
+    (spec.details.ssl !== true || details.ssl === true);
   if (same) return { existing };
   return {
     existing,
@@ -249,7 +262,8 @@ function planCard(
 ): number | Ref {
   const base = { kind: 'card' as const, key: card.key, name: card.name };
   const desired = buildCardBody(card, collectionId, state.databaseId, state.fieldIds);
-  const current = findByKey(state.cards, card.key);
+  const found = findByKey(state.cards, card.key);
+  const current = found && withTemplateTags(found);
   if (!current) {
     plan.calls.push({
       ...base,
@@ -271,6 +285,17 @@ function planCard(
       body: desired,
     });
   return current.id;
+}
+
+/**
+ * A card as read, with an absent `template-tags` as the empty map we write: some versions leave
+ * an empty one out of what they return.
+ */
+function withTemplateTags(card: MbCard): MbCard {
+  const query = card.dataset_query as { native?: Record<string, unknown> } | null;
+  const native = query?.native;
+  if (!native || typeof native !== 'object' || native['template-tags'] != null) return card;
+  return { ...card, dataset_query: { ...query, native: { ...native, 'template-tags': {} } } };
 }
 
 interface DesiredDashcard {

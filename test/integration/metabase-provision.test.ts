@@ -166,6 +166,74 @@ describe('cpd metabase provision against the fake Metabase', () => {
     ]);
   });
 
+  it.each([
+    ['0.50', 'v0.50.20'],
+    ['0.57', 'v0.57.3'],
+  ])(
+    'on Metabase %s, with a database that takes TLS, a second run changes nothing',
+    async (_, version) => {
+      const fake = await startFake({ version, databaseAcceptsTls: true });
+      const first = await provision(fake, database.url);
+      expect(first.objects.every((object) => object.outcome === 'created')).toBe(true);
+      // Metabase chose TLS itself, as the real one does when the database takes it.
+      const ours = fake.databases().find((d) => d.name === metabaseSpec.databaseName)!;
+      expect(ours.details.ssl).toBe(true);
+
+      const before = fake.requests.length;
+      const second = await provision(fake, database.url);
+      expect(second.objects.filter((object) => object.outcome !== 'unchanged')).toEqual([]);
+      expect(
+        fake.requests
+          .slice(before)
+          .filter((r) => r.method !== 'GET')
+          .map((r) => `${r.method} ${r.path}`),
+      ).toEqual(['POST /api/session']);
+      // Cards were read as the legacy query we write, whatever the version answers by default.
+      const cardReads = fake.requests.slice(before).filter((r) => r.path.startsWith('/api/card/'));
+      expect(cardReads.length).toBe(metabaseSpec.cards.length);
+      for (const read of cardReads) expect(read.path).toMatch(/\?legacy-mbql=true$/);
+    },
+  );
+
+  it('on Metabase 0.57, answers card reads as MBQL 5 unless asked for the legacy form', async () => {
+    const fake = await startFake({ version: 'v0.57.3' });
+    await provision(fake, database.url);
+    const client = new MetabaseClient({ baseUrl: fake.url, waitMs: 1_000 });
+    await client.login(admin.email, admin.password);
+    const card = fake.cards()[0]!;
+    const mbql5 = await client.request<{ dataset_query: Record<string, unknown> }>(
+      'GET',
+      `/api/card/${card.id}`,
+    );
+    expect(mbql5.dataset_query).toMatchObject({ 'lib/type': 'mbql/query', stages: [{}] });
+    const legacy = await client.getCard(card.id);
+    expect(legacy.dataset_query).toMatchObject({
+      type: 'native',
+      native: { query: expect.any(String) as string },
+    });
+  });
+
+  it("stops at the configuration when the admin password breaks Metabase's rule, before any request", async () => {
+    const fake = await startFake();
+    const result = await runCli(['metabase', 'provision'], {
+      METABASE_URL: fake.url,
+      METABASE_ADMIN_EMAIL: admin.email,
+      METABASE_ADMIN_PASSWORD: 'no-digits-in-here',
+      DATABASE_URL: database.url,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /METABASE_ADMIN_PASSWORD: expected at least 8 characters with a letter and a digit/,
+    );
+    expect(result.stderr).not.toContain('no-digits-in-here');
+    expect(fake.requests).toEqual([]);
+    // The fake holds Metabase to the same rule.
+    const refused = await failureOf(
+      provision(fake, database.url, { password: 'no-digits-in-here' }),
+    );
+    expect(refused.code).toBe('metabase.setup');
+  });
+
   it('updates a card whose SQL or title changed in place, and nothing else', async () => {
     const fake = await startFake();
     await provision(fake, database.url);

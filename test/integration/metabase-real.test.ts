@@ -39,7 +39,17 @@ describe.runIf(url)('cpd metabase provision against a real Metabase', () => {
     client = new MetabaseClient({ baseUrl: url!, waitMs: 300_000 });
     input = {
       client,
-      spec: metabaseSpec,
+      // A collection and card names of its own: on a shared Metabase, the live collection, its
+      // cards and dashboard are found by name and key, and must not be repointed at this test's
+      // database. Dashboards are looked for inside the collection, so they follow it.
+      spec: {
+        ...metabaseSpec,
+        collection: {
+          ...metabaseSpec.collection,
+          name: `${metabaseSpec.collection.name} (test ${database.name})`,
+        },
+        cards: metabaseSpec.cards.map((card) => ({ ...card, name: `${card.name} (test)` })),
+      },
       // A database entry of its own, so a shared Metabase's real one is left alone.
       database: buildDatabaseSpec(
         template.replace('{database}', database.name),

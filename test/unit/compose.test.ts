@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { envSchema } from '../../src/config.js';
+import { parse as parseConnectionString } from 'pg-connection-string';
+import { envSchema, parseConfig } from '../../src/config.js';
+import { buildDatabaseSpec } from '../../src/metabase/plan.js';
 import { projectRoot } from '../support/cli.js';
 
 /**
@@ -168,6 +170,75 @@ describe('compose.yaml', () => {
     });
     for (const secret of ['POSTGRES_PASSWORD', 'METABASE_DB_PASSWORD', 'ADMIN_TOKEN'])
       expect(interpolated.has(secret)).toBe(true);
+  });
+});
+
+/** Compose's interpolation of `${NAME}`, `${NAME:-default}` and `${NAME:?error}`, from `env`. */
+function interpolate(value: unknown, env: Record<string, string>): string {
+  return String(value).replace(
+    /\$\{([A-Z][A-Z0-9_]*)(?::([-?])([^}]*))?\}/g,
+    (_, name: string, kind?: string, rest?: string) => {
+      const found = env[name];
+      if (found !== undefined && found !== '') return found;
+      if (kind === '?') throw new Error(`compose would stop: ${rest ?? name}`);
+      return kind === '-' ? (rest ?? '') : '';
+    },
+  );
+}
+
+describe('compose.yaml with secrets that are not URL-safe', () => {
+  const password = 'p@ss/w#rd:1%';
+  const env = {
+    POSTGRES_PASSWORD: password,
+    METABASE_DB_PASSWORD: 'mb@db/#1',
+    METABASE_ENCRYPTION_SECRET_KEY: 'k'.repeat(32),
+    ADMIN_TOKEN: 't'.repeat(24),
+    METABASE_ADMIN_EMAIL: 'admin@example.org',
+    METABASE_ADMIN_PASSWORD: 'Admin-password-2024',
+  };
+  const environmentOf = (name: string) =>
+    Object.fromEntries(
+      Object.entries(services[name]?.environment ?? {}).map(([key, value]) => [
+        key,
+        interpolate(value, env),
+      ]),
+    );
+
+  it('never puts a password into a URL', () => {
+    for (const [name, service] of Object.entries(services))
+      for (const [key, value] of Object.entries(service.environment ?? {}))
+        expect(String(value), `${name} ${key}`).not.toMatch(/:\/\/[^\s]*\$\{/);
+  });
+
+  it('hands the app and provisioning a password with @ / # : % as it is', () => {
+    for (const name of ['migrate', 'server', 'worker']) {
+      const config = parseConfig(environmentOf(name));
+      expect(parseConnectionString(config.DATABASE_URL!), name).toMatchObject({
+        user: 'cpd',
+        password,
+        host: 'postgres',
+        database: 'cpd',
+      });
+    }
+    const provision = parseConfig(environmentOf('provision'));
+    expect(buildDatabaseSpec(provision.METABASE_DATABASE_URL!, 'x').details).toMatchObject({
+      host: 'postgres',
+      user: 'cpd',
+      password,
+      dbname: 'cpd',
+    });
+    expect(environmentOf('metabase').MB_DB_PASS).toBe(env.METABASE_DB_PASSWORD);
+  });
+
+  it('has Metabase encrypt what it stores, with a key from .env that compose requires', () => {
+    const key = services.metabase?.environment?.MB_ENCRYPTION_SECRET_KEY;
+    expect(String(key)).toMatch(/^\$\{METABASE_ENCRYPTION_SECRET_KEY:\?/);
+    expect(environmentOf('metabase').MB_ENCRYPTION_SECRET_KEY).toBe(
+      env.METABASE_ENCRYPTION_SECRET_KEY,
+    );
+    expect(() => interpolate(key, { ...env, METABASE_ENCRYPTION_SECRET_KEY: '' })).toThrow(
+      /set METABASE_ENCRYPTION_SECRET_KEY in \.env/,
+    );
   });
 });
 

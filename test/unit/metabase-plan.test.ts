@@ -266,11 +266,33 @@ describe('planDatabase', () => {
         ssl: true,
       },
     });
-    expect(buildDatabaseSpec('postgresql://root@127.0.0.1/x', 'CPD').details).toMatchObject({
-      port: 5432,
-      password: null,
-      ssl: false,
-    });
+    // Without sslmode, Metabase chooses (TLS when the database takes it); disable says no.
+    const plain = buildDatabaseSpec('postgresql://root@127.0.0.1/x', 'CPD').details;
+    expect(plain).toMatchObject({ port: 5432, password: null });
+    expect(plain).not.toHaveProperty('ssl');
+    expect(
+      buildDatabaseSpec('postgresql://root@127.0.0.1/x?sslmode=disable', 'CPD').details.ssl,
+    ).toBe(false);
+    expect(
+      buildDatabaseSpec('postgresql://root@127.0.0.1/x?sslmode=prefer', 'CPD').details,
+    ).not.toHaveProperty('ssl');
+  });
+
+  it('leaves alone the TLS Metabase chose itself, and puts back TLS the configuration requires', () => {
+    const plain = buildDatabaseSpec('postgres://cpd@db:5432/police', 'CPD');
+    const found = { id: 4, name: 'CPD', engine: 'postgres', details: { ...plain.details } };
+    for (const ssl of [true, false, undefined])
+      expect(planDatabase(plain, [{ ...found, details: { ...found.details, ssl } }]).call).toBe(
+        undefined,
+      );
+    const disabled = buildDatabaseSpec('postgres://cpd@db:5432/police?sslmode=disable', 'CPD');
+    expect(
+      planDatabase(disabled, [{ ...found, details: { ...found.details, ssl: true } }]).call,
+    ).toBeUndefined();
+    const required = buildDatabaseSpec('postgres://cpd@db:5432/police?sslmode=require', 'CPD');
+    expect(
+      planDatabase(required, [{ ...found, details: { ...found.details, ssl: false } }]).call,
+    ).toMatchObject({ action: 'update', body: { details: { ssl: true } } });
   });
 
   it('creates the database when Metabase has only its sample', () => {

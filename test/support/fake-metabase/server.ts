@@ -4,12 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { introspectPostgres, queryPostgres, type ConnectionDetails } from './introspect.js';
 
 /**
- * A stateful stand-in for Metabase 0.50's REST API, for the endpoints provisioning uses, with the
- * real request and response shapes: a setup token that disappears after first-run setup, sessions
- * in `X-Metabase-Session` (401 without one), body validation with Metabase's 400 answers, a schema
- * sync that really reads the PostgreSQL it is given (asynchronously, as Metabase does), and
- * dashcards replaced wholesale by `PUT /api/dashboard/:id`. Every request is logged, so tests can
- * say "no writes". In-process, on port 0.
+ * A stateful stand-in for Metabase's REST API (0.50 by default, or 0.57 and later), for the
+ * endpoints provisioning uses, with the real request and response shapes: a setup token that
+ * disappears after first-run setup, Metabase's password rule at setup, sessions in
+ * `X-Metabase-Session` (401 without one), body validation with Metabase's 400 answers, a schema
+ * sync that really reads the PostgreSQL it is given (asynchronously, as Metabase does), `ssl`
+ * chosen by Metabase itself when a database is saved (TLS first), and dashcards replaced
+ * wholesale by `PUT /api/dashboard/:id`. From 0.57, a card is read back as MBQL 5 (`lib/type`,
+ * `stages`) unless `?legacy-mbql=true`, and then without an empty `template-tags`. Every request
+ * is logged, so tests can say "no writes". In-process, on port 0.
  */
 
 export interface FakeMetabaseOptions {
@@ -19,7 +22,14 @@ export interface FakeMetabaseOptions {
   bootingRequests?: number;
   /** How long a schema sync takes before its tables show in metadata. */
   syncDelayMs?: number;
+  /** The version tag Metabase reports, `v0.50.20` by default; `v0.57.x` and later answer as 0.57. */
   version?: string;
+  /**
+   * Whether the PostgreSQL it is given takes TLS. Metabase tries `ssl: true` first when a
+   * database is saved and keeps it when it works; the test PostgreSQL has no TLS, so this says
+   * what such an attempt would find (the fake then connects without it).
+   */
+  databaseAcceptsTls?: boolean;
 }
 
 export interface LoggedRequest {
@@ -170,6 +180,7 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
   const requests: LoggedRequest[] = [];
   const syncs = new Set<Promise<void>>();
   let booting = options.bootingRequests ?? 0;
+  const answersAsMbql5 = versionAtLeast(options.version ?? 'v0.50.20', 57);
 
   const addPersonalCollection = (user: { id: number; email: string }) =>
     collections.push({
@@ -186,7 +197,7 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
     const sync = (async () => {
       await new Promise((resolve) => setTimeout(resolve, options.syncDelayMs ?? 20));
       try {
-        const columns = await introspectPostgres(database.details);
+        const columns = await introspectPostgres(reachable(database.details));
         const tables = new Map<string, Table>();
         for (const column of columns) {
           const key = `${column.schema}.${column.table}`;
@@ -219,9 +230,24 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
     void sync.finally(() => syncs.delete(sync));
   }
 
-  async function testConnection(details: ConnectionDetails): Promise<void> {
+  /** The details as this fake connects with them: TLS it only pretends to use is left out. */
+  const reachable = (details: ConnectionDetails): ConnectionDetails =>
+    options.databaseAcceptsTls ? { ...details, ssl: false } : details;
+
+  /**
+   * Metabase's connection test when a database is saved: unless `ssl` is required, it tries TLS
+   * first and keeps `ssl: true` when that works, else `ssl: false`. Returns the details stored.
+   */
+  async function testConnection(details: ConnectionDetails): Promise<ConnectionDetails> {
+    const tls = options.databaseAcceptsTls === true;
+    if (details.ssl === true && !tls)
+      throw new HttpError(400, {
+        message: 'The server does not support SSL connections.',
+        errors: { ssl: 'check your ssl settings' },
+      });
     try {
-      await introspectPostgres(details);
+      await introspectPostgres({ ...details, ssl: false });
+      return { ...details, ssl: tls };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       throw new HttpError(400, {
@@ -254,6 +280,40 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
     })),
     tabs: [],
   });
+
+  /** A card as GET /api/card/:id answers: from 0.57, its query in MBQL 5 unless asked otherwise. */
+  function showCard(card: FakeCard, url: URL): FakeCard {
+    if (!answersAsMbql5) return card;
+    const query = card.dataset_query;
+    const native = isMap(query.native) ? query.native : {};
+    const tags = isMap(native['template-tags']) ? native['template-tags'] : {};
+    if (url.searchParams.get('legacy-mbql') === 'true') {
+      const { 'template-tags': _tags, ...rest } = native;
+      return {
+        ...card,
+        dataset_query: {
+          ...query,
+          native: Object.keys(tags).length > 0 ? native : rest,
+        },
+      };
+    }
+    return {
+      ...card,
+      dataset_query: {
+        'lib/type': 'mbql/query',
+        database: query.database,
+        stages: [
+          {
+            'lib/type': 'mbql.stage/native',
+            native: native.query,
+            'template-tags': Object.fromEntries(
+              Object.entries(tags).map(([name, tag]) => [name, toMbql5Tag(tag)]),
+            ),
+          },
+        ],
+      },
+    };
+  }
 
   function findOr404<T extends { id: number }>(list: T[], id: string | undefined): T {
     const found = list.find((item) => item.id === Number(id));
@@ -377,7 +437,7 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
           );
         if (typeof user.email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(user.email))
           throw badRequest('email', 'value must be a valid email address.');
-        if (typeof user.password !== 'string' || user.password.length < 6)
+        if (typeof user.password !== 'string' || !meetsPasswordRule(user.password))
           throw badRequest('password', 'password is too common.');
         if (typeof prefs.site_name !== 'string' || prefs.site_name.trim() === '')
           throw badRequest('site_name', 'value must be a non-blank string.');
@@ -422,12 +482,12 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
         if (body.engine !== 'postgres')
           throw badRequest('engine', 'value must be a valid database engine.');
         if (!isMap(body.details)) throw badRequest('details', 'value must be a map.');
-        await testConnection(body.details);
+        const details = await testConnection(body.details);
         const database: Database = {
           id: newId(),
           name: body.name,
           engine: body.engine,
-          details: body.details,
+          details,
           is_sample: false,
           is_full_sync: body.is_full_sync !== false,
           is_on_demand: body.is_on_demand === true,
@@ -449,8 +509,7 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
           if (!isMap(body.details)) throw badRequest('details', 'value must be a map.');
           const details = { ...body.details };
           if (details.password === protectedPassword) details.password = database.details.password;
-          await testConnection(details);
-          database.details = details;
+          database.details = await testConnection(details);
         }
         if (typeof body.name === 'string' && body.name.trim() !== '') database.name = body.name;
         return showDatabase(database);
@@ -542,7 +601,7 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
     {
       method: 'GET',
       pattern: /^\/api\/card\/(\d+)$/,
-      handle: ([id]) => findOr404(cards, id),
+      handle: ([id], _, url) => showCard(findOr404(cards, id), url),
     },
     {
       method: 'POST',
@@ -617,7 +676,7 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
         const native = card.dataset_query.native as { query: string };
         const sql = native.query.replace(/\{\{\s*[\w-]+\s*\}\}/g, '1 = 1');
         try {
-          const rows = await queryPostgres(database.details, sql);
+          const rows = await queryPostgres(reachable(database.details), sql);
           return { status: 'completed', row_count: rows.length, data: { rows } };
         } catch (error) {
           return {
@@ -754,6 +813,33 @@ export async function startFakeMetabase(options: FakeMetabaseOptions = {}): Prom
       );
       await Promise.allSettled([...syncs]);
     },
+  };
+}
+
+/** Metabase's password rule (complexity "normal" plus length 8) and a few of its common ones. */
+const commonPasswords = new Set(['password1', 'passw0rd', 'abc12345', 'qwerty123', '12345678a']);
+function meetsPasswordRule(password: string): boolean {
+  return (
+    password.length >= 8 &&
+    /\p{L}/u.test(password) &&
+    /\d/.test(password) &&
+    !commonPasswords.has(password.toLowerCase())
+  );
+}
+
+/** `v0.57.3` (or `v1.57.3`, the enterprise tag) is at least 0.57. */
+function versionAtLeast(tag: string, minor: number): boolean {
+  const found = /^v[01]\.(\d+)/.exec(tag)?.[1];
+  return found !== undefined && Number(found) >= minor;
+}
+
+/** A template tag in MBQL 5: field references carry an options map before the id. */
+function toMbql5Tag(tag: unknown): unknown {
+  if (!isMap(tag) || !Array.isArray(tag.dimension)) return tag;
+  const [kind, id] = tag.dimension as unknown[];
+  return {
+    ...tag,
+    dimension: [kind, { 'lib/uuid': randomUUID(), 'base-type': 'type/DateTime' }, id],
   };
 }
 
