@@ -315,6 +315,12 @@ try {
       `${fake.url}/resource/3gki-wyrb.json?$limit=1&$order=:id&$where=date_time >= '${range.from}T00:00:00.000' AND date_time < '${range.to}T00:00:00.000'&$select=:*, *`,
     )
   ).arrayBuffer();
+  // And the incremental order, so the source's time measured later is an answer, not a first sort.
+  await (
+    await fetch(
+      `${fake.url}/resource/3gki-wyrb.json?$limit=1&$order=last_updated, :id&$select=:*, *`,
+    )
+  ).arrayBuffer();
   const env = { SOCRATA_BASE_URL: fake.url };
   const windowArgs = ['--from', range.from, '--to', range.to];
 
