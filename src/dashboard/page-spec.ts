@@ -13,6 +13,8 @@ export interface CardSpec {
   title: string;
   /** A row of its own. */
   wide?: boolean;
+  /** Twice as tall, for a long list of bars. */
+  tall?: boolean;
   /** A map: its box keeps the map's aspect ratio (chart-options.js mapAspect). */
   map?: boolean;
 }

@@ -38,7 +38,8 @@ export function nominalChartSize(id: string, page: DatasetPage = policeLogPage):
     const sharing = section.cards.filter((one) => !one.wide).length;
     size = { width: rowWidths[Math.min(sharing, rowWidths.length) - 1]!, height: 260 };
   }
-  return card?.map ? { width: size.width, height: Math.round(size.width / mapAspect) } : size;
+  if (card?.map) return { width: size.width, height: Math.round(size.width / mapAspect) };
+  return card?.tall ? { width: size.width, height: 480 } : size;
 }
 
 /** A dataset's page in the list of datasets every page shows. */
@@ -75,7 +76,7 @@ function renderCard(card: CardSpec, view: DashboardView, page: DatasetPage): str
   return `
         <article class="card${card.wide ? ' card-wide' : ''}">
           <h3 id="${card.id}-title">${escapeHtml(card.title)}</h3>
-          <div class="chart${card.map ? ' chart-map' : ''}" id="${card.id}" data-chart="${card.id}" role="img"
+          <div class="chart${card.map ? ' chart-map' : ''}${card.tall ? ' chart-tall' : ''}" id="${card.id}" data-chart="${card.id}" role="img"
                aria-labelledby="${card.id}-title" aria-describedby="${card.id}-summary"
                data-points="${drawn?.points ?? 0}">${drawn?.svg ?? ''}</div>
           <p class="summary" id="${card.id}-summary">${escapeHtml(summary)}</p>

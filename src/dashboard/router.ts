@@ -157,11 +157,12 @@ function limitDashboardRequests(perMinute: number, adminToken: string | undefine
       const given = readCredential(req.headers.authorization, { basic: false });
       return given !== undefined && tokensMatch(given, adminToken);
     },
-    handler: (_req, res) => {
+    handler: (req, res) => {
       const message = `too many dashboard requests: at most ${perMinute} a minute from one client; wait a minute and try again`;
       res.status(429).set('Retry-After', '60').set('Cache-Control', 'no-store');
-      if (res.req.accepts(['html', 'json']) === 'html') res.type('text').send(message);
-      else res.json({ error: 'rate_limited', message });
+      // The data routes answer JSON, the pages plain text.
+      if (req.path.endsWith('/data')) res.json({ error: 'rate_limited', message });
+      else res.type('text').send(message);
     },
   });
 }

@@ -278,7 +278,7 @@ export async function insertCrimeReports(
               extract(isodow from r."occurredFromLocal"::timestamp)::smallint,
               r."occurrenceForm"::occurrence_form,
               r.crime, r.neighborhood, r."reportingArea", r.location, r.latitude, r.longitude,
-              (r."reportedLocal"::timestamp at time zone 'America/New_York') + interval '40 days',
+              least((r."reportedLocal"::timestamp at time zone 'America/New_York') + interval '20 days', now()),
               case when r.deleted then now() end
          from json_to_recordset($1::json) as r(
            "fileNumber" text, "reportedLocal" text, "crimeDateTime" text, "occurrenceForm" text,

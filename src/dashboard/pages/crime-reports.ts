@@ -42,7 +42,7 @@ const sections: SectionSpec[] = [
     id: 'what',
     title: 'What was reported',
     note: 'The 20 most reported crimes of the range. Follows the date range and the crime filter.',
-    cards: [{ id: 'crime-types', title: 'Reports by crime type', wide: true }],
+    cards: [{ id: 'crime-types', title: 'Reports by crime type', wide: true, tall: true }],
   },
   {
     id: 'where',
