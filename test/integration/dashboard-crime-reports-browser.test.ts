@@ -152,11 +152,9 @@ describe('the Crime Reports dashboard in headless Chromium', () => {
     expect(widths.scroll).toBeLessThanOrEqual(390);
     for (const chart of await readCharts(page)) expect(chart.points, chart.id).toBeGreaterThan(0);
     await saveScreenshot(page, 'dashboard-crime-reports-phone.png');
-    await page
-      .locator('#where')
-      .screenshot({
-        path: join(projectRoot, 'test-results', 'dashboard-crime-reports-phone-where.png'),
-      });
+    await page.locator('#where').screenshot({
+      path: join(projectRoot, 'test-results', 'dashboard-crime-reports-phone-where.png'),
+    });
     await page.close();
   });
 
