@@ -197,7 +197,8 @@ function mapBounds(data) {
   let [west, east] = [Math.min(...lons), Math.max(...lons)];
   let [south, north] = [Math.min(...lats), Math.max(...lats)];
   const lonScale = Math.cos((((south + north) / 2) * Math.PI) / 180);
-  let width = Math.max((east - west) * lonScale, 0.002) * 1.12;
+  // Room at the sides for the names drawn at the outermost places.
+  let width = Math.max((east - west) * lonScale, 0.002) * 1.35;
   let height = Math.max(north - south, 0.002) * 1.12;
   if (width / height < mapAspect) width = height * mapAspect;
   else height = width / mapAspect;
