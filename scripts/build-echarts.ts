@@ -33,7 +33,7 @@ export const echartsBundlePath = fileURLToPath(
  */
 const entry = `
 import { init, use } from 'echarts/core';
-import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
+import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts';
 import {
   GridComponent,
   LegendPlainComponent,
@@ -41,17 +41,20 @@ import {
   TooltipComponent,
   VisualMapContinuousComponent,
 } from 'echarts/components';
+import { LabelLayout } from 'echarts/features';
 import { SVGRenderer } from 'echarts/renderers';
 
 use([
   LineChart,
   BarChart,
   HeatmapChart,
+  ScatterChart,
   GridComponent,
   LegendPlainComponent,
   MarkLineComponent,
   TooltipComponent,
   VisualMapContinuousComponent,
+  LabelLayout,
   SVGRenderer,
 ]);
 

@@ -11,11 +11,13 @@ import { runCommand } from './run-command.js';
 export function registerMetabaseCommand(program: Command): void {
   const metabase = program
     .command('metabase')
-    .description('Metabase: the CPD Incident Trends dashboard, set up with no clicks');
+    .description(
+      'Metabase: the CPD Incident Trends and Cambridge Crime Reports dashboards, set up with no clicks',
+    );
   metabase
     .command('provision')
     .description(
-      'Set Metabase up (first-run setup or login), add our database, and create or update the collection, cards and dashboard; safe to repeat',
+      'Set Metabase up (first-run setup or login), add our database, and create or update the collection, cards and dashboards; safe to repeat',
     )
     .action(
       runCommand('metabase provision', async (config) => {
@@ -83,7 +85,9 @@ export function formatReport(report: ProvisionReport, email: string, publicUrl: 
     report.objects.filter((object) => object.outcome === outcome).length;
   lines.push(
     `${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged.`,
-    `Dashboard: ${publicUrl}/dashboard/${report.dashboardId}`,
+    ...report.dashboards.map(
+      (dashboard) => `Dashboard: ${publicUrl}/dashboard/${dashboard.id} (${dashboard.name})`,
+    ),
   );
   return `${lines.join('\n')}\n`;
 }

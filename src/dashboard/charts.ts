@@ -36,7 +36,33 @@ export type ChartData =
       /** [x index, y index, value] */
       cells: [number, number, number][];
       summary: string;
+    }
+  | {
+      /** Points on longitude (x) and latitude (y), sized by count: a map from the data alone. */
+      kind: 'map';
+      points: MapPoint[];
+      /** Labels drawn at a place, e.g. each neighborhood at the middle of its points. */
+      places: { name: string; latitude: number; longitude: number }[];
+      summary: string;
     };
+
+export interface MapPoint {
+  name: string;
+  group: string | null;
+  latitude: number;
+  longitude: number;
+  value: number;
+}
+
+/** What a chart counts, for its series name and its summary: incidents, reports. */
+export interface Unit {
+  one: string;
+  many: string;
+  /** The series name, e.g. "Incidents". */
+  title: string;
+}
+
+export const incidentUnit: Unit = { one: 'incident', many: 'incidents', title: 'Incidents' };
 
 export const weekdayNames = [
   'Monday',
@@ -49,6 +75,7 @@ export const weekdayNames = [
 ];
 
 const noIncidents = 'No incidents in this period.';
+const nothingIn = (unit: Unit) => `No ${unit.many} in this period.`;
 
 export function formatCount(value: number): string {
   return value.toLocaleString('en-US');
@@ -142,33 +169,41 @@ export function buildMonthlyChart(months: readonly MonthCount[]): ChartData {
   };
 }
 
-export function buildTypeChart(types: readonly TypeCount[]): ChartData {
+export function buildTypeChart(
+  types: readonly TypeCount[],
+  unit: Unit = incidentUnit,
+  options: { horizontal?: boolean; what?: string } = {},
+): ChartData {
   const total = sum(types.map((t) => t.incidents));
   const listed = types
     .slice(0, 5)
     .map((t) => `${t.type} ${formatCount(t.incidents)} (${share(t.incidents, total)})`);
-  const more = types.length > 5 ? `, and ${plural(types.length - 5, 'more type')}` : '';
+  const what = options.what ?? 'type';
+  const more = types.length > 5 ? `, and ${plural(types.length - 5, `more ${what}`)}` : '';
   return {
     kind: 'bar',
+    ...(options.horizontal && { horizontal: true }),
     x: types.map((t) => t.type),
-    series: [{ name: 'Incidents', values: types.map((t) => t.incidents) }],
+    series: [{ name: unit.title, values: types.map((t) => t.incidents) }],
     summary:
-      total === 0 ? noIncidents : `${plural(total, 'incident')}: ${listed.join(', ')}${more}.`,
+      total === 0
+        ? nothingIn(unit)
+        : `${plural(total, unit.one, unit.many)}: ${listed.join(', ')}${more}.`,
   };
 }
 
-export function buildHourChart(hours: readonly HourCount[]): ChartData {
+export function buildHourChart(hours: readonly HourCount[], unit: Unit = incidentUnit): ChartData {
   const total = sum(hours.map((h) => h.incidents));
   const range = extremes(hours, (h) => h.incidents);
   const summary =
     !range || total === 0
-      ? noIncidents
+      ? nothingIn(unit)
       : `Busiest hour: ${hourSpan(range.top.hour)} with ${formatCount(range.top.incidents)} (${share(range.top.incidents, total)}). ` +
         `Quietest: ${hourSpan(range.bottom.hour)} with ${formatCount(range.bottom.incidents)}.`;
   return {
     kind: 'bar',
     x: hours.map((h) => hourLabel(h.hour)),
-    series: [{ name: 'Incidents', values: hours.map((h) => h.incidents) }],
+    series: [{ name: unit.title, values: hours.map((h) => h.incidents) }],
     summary,
   };
 }
@@ -211,6 +246,7 @@ export const significanceThreshold = 3;
 export function buildChangesChart(
   changes: readonly SignificantChange[],
   anchorDay: string,
+  unit: Unit = incidentUnit,
 ): ChartData {
   const significant = changes.filter((c) => c.significant);
   const described = significant.map(
@@ -220,7 +256,7 @@ export function buildChangesChart(
   const window = `in the 28 days to ${anchorDay} against the 28 days before`;
   const summary =
     changes.length === 0
-      ? noIncidents
+      ? nothingIn(unit)
       : significant.length === 0
         ? `No type changed significantly (|z| ≥ ${significanceThreshold}) ${window}.`
         : `${plural(significant.length, 'type')} of ${changes.length} changed significantly (|z| ≥ ${significanceThreshold}) ${window}: ${described.join('; ')}.`;

@@ -9,7 +9,8 @@ import {
   type ChartData,
 } from './charts.js';
 import { resolveFilter, type DashboardQuery, type ResolvedFilter } from './filter.js';
-import { describeFreshness, describeRun, type FreshnessView, type RunView } from './freshness.js';
+import type { FreshnessView, RunView } from './freshness.js';
+import type { DescribedFreshness, PageData } from './page-spec.js';
 import {
   queryDailyCounts,
   queryExtent,
@@ -18,11 +19,11 @@ import {
   queryHourWeekdayGrid,
   queryIncidentTypes,
   queryMonthlyCounts,
-  queryRecentRuns,
   querySignificantChanges,
   queryTopLocations,
   queryTotal,
   queryTypeCounts,
+  type Freshness,
   type Queryable,
   type SignificantChange,
 } from './queries.js';
@@ -41,37 +42,34 @@ export const chartIds = [
 ] as const;
 export type ChartId = (typeof chartIds)[number];
 
-/** Everything the page shows, in one response. */
-export interface DashboardData {
-  /** The filter as applied; null when no incident is loaded yet. */
+/** Everything a page shows, in one response (the Police Log's freshness unless told). */
+export interface DashboardData<Freshness extends DescribedFreshness = FreshnessView> {
+  /** The filter as applied; null when nothing is loaded yet. */
   filter: ResolvedFilter | null;
   types: string[];
   totals: { range: number; past30Days: number; allHistory: number };
-  charts: Partial<Record<ChartId, ChartData>>;
+  charts: Record<string, ChartData>;
   changes: SignificantChange[];
-  freshness: FreshnessView;
+  freshness: Freshness;
   runs: RunView[];
 }
 
+/** The Police Log's freshness facts: everything the freshness view has but the last sync. */
+export type PoliceLogFacts = Omit<Freshness, 'lastSuccessfulSyncAt'>;
+
 /** Runs every card's query (in parallel, over the pool) for one filter. */
-export async function loadDashboardData(
+export async function loadPoliceLogData(
   db: Queryable,
   query: DashboardQuery,
-  now = new Date(),
-): Promise<DashboardData> {
-  const [extent, types, freshness, runs, changes] = await Promise.all([
+): Promise<PageData<PoliceLogFacts>> {
+  const [extent, types, freshness, changes] = await Promise.all([
     queryExtent(db),
     queryIncidentTypes(db),
     queryFreshness(db),
-    queryRecentRuns(db),
     querySignificantChanges(db),
   ]);
-  const common = {
-    types,
-    changes,
-    freshness: describeFreshness(freshness, now),
-    runs: runs.map(describeRun),
-  };
+  const { lastSuccessfulSyncAt: _lastSync, ...facts } = freshness;
+  const common = { types, changes, facts };
   if (!extent) {
     return {
       ...common,
@@ -112,21 +110,22 @@ export async function loadDashboardData(
     queryHourWeekdayGrid(db, range, extent),
     queryTopLocations(db, range, extent),
   ]);
+  const charts: Record<ChartId, ChartData> = {
+    'past30-daily': buildDailyChart(past30Days, false),
+    'past30-types': buildTypeChart(past30Types),
+    'past30-hours': buildHourChart(past30Hours),
+    'history-monthly': buildMonthlyChart(historyMonths),
+    'history-types': buildTypeChart(historyTypes),
+    'history-hours': buildHourChart(historyHours),
+    'range-daily': buildDailyChart(rangeDays, true),
+    'range-grid': buildGridChart(rangeGrid),
+    'range-locations': buildLocationChart(rangeLocations),
+    changes: buildChangesChart(changes, extent.anchorDay),
+  };
   return {
     ...common,
     filter,
     totals: { range: rangeTotal, past30Days: past30Total, allHistory: historyTotal },
-    charts: {
-      'past30-daily': buildDailyChart(past30Days, false),
-      'past30-types': buildTypeChart(past30Types),
-      'past30-hours': buildHourChart(past30Hours),
-      'history-monthly': buildMonthlyChart(historyMonths),
-      'history-types': buildTypeChart(historyTypes),
-      'history-hours': buildHourChart(historyHours),
-      'range-daily': buildDailyChart(rangeDays, true),
-      'range-grid': buildGridChart(rangeGrid),
-      'range-locations': buildLocationChart(rangeLocations),
-      changes: buildChangesChart(changes, extent.anchorDay),
-    },
+    charts,
   };
 }

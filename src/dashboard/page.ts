@@ -1,6 +1,9 @@
 import { formatCount } from './charts.js';
-import type { ChartId, DashboardData } from './data.js';
+import type { DashboardData } from './data.js';
 import type { RunView } from './freshness.js';
+import type { CardSpec, DatasetPage, DescribedFreshness, SectionSpec } from './page-spec.js';
+import { policeLogPage } from './pages/police-log.js';
+import { mapAspect } from './public/chart-options.js';
 import type { ChartSize, DrawnChart } from './render-charts.js';
 
 /**
@@ -19,59 +22,6 @@ export interface DashboardLinks {
   metabase?: string;
 }
 
-interface CardSpec {
-  id: ChartId;
-  title: string;
-  wide?: boolean;
-}
-
-interface SectionSpec {
-  id: string;
-  title: string;
-  /** Says which filters the section follows; `{anchor}` becomes the anchor day. */
-  note: string;
-  cards: CardSpec[];
-}
-
-const sections: SectionSpec[] = [
-  {
-    id: 'past30',
-    title: 'Past 30 days',
-    note: 'The 30 days to {anchor}, the day of the latest incident. Follows the type filter, not the date range.',
-    cards: [
-      { id: 'past30-daily', title: 'Incidents by day' },
-      { id: 'past30-types', title: 'Incidents by type' },
-      { id: 'past30-hours', title: 'Incidents by hour of day' },
-    ],
-  },
-  {
-    id: 'history',
-    title: 'All history',
-    note: 'Every incident loaded. Follows the type filter, not the date range.',
-    cards: [
-      { id: 'history-monthly', title: 'Incidents by month' },
-      { id: 'history-types', title: 'Incidents by type' },
-      { id: 'history-hours', title: 'Incidents by hour of day' },
-    ],
-  },
-  {
-    id: 'range',
-    title: 'Selected range',
-    note: 'Follows both the date range and the type filter.',
-    cards: [
-      { id: 'range-daily', title: 'Daily incidents with 7- and 28-day averages', wide: true },
-      { id: 'range-grid', title: 'Weekly rhythm: hour of day by weekday' },
-      { id: 'range-locations', title: 'Top locations' },
-    ],
-  },
-  {
-    id: 'changes-section',
-    title: 'Significant changes',
-    note: 'Each type’s last 28 days to {anchor} against the 28 days before, as a Poisson z-score 2·(√current − √previous); |z| ≥ 3 is flagged. Covers every type, whatever the filters.',
-    cards: [{ id: 'changes', title: 'Change by type (z-score)', wide: true }],
-  },
-];
-
 /**
  * What the server draws each chart at: its size on a 1280-pixel-wide screen, where a wide card
  * has a row to itself and the others of its section share one (dashboard.css). The SVG scales
@@ -79,12 +29,23 @@ const sections: SectionSpec[] = [
  */
 const rowWidths = [1182, 566, 361] as const; // a card's width, one, two or three to a row
 
-export function nominalChartSize(id: ChartId): ChartSize {
-  const section = sections.find((one) => one.cards.some((card) => card.id === id));
+export function nominalChartSize(id: string, page: DatasetPage = policeLogPage): ChartSize {
+  const section = page.sections.find((one) => one.cards.some((card) => card.id === id));
   const card = section?.cards.find((one) => one.id === id);
-  if (!section || card?.wide) return { width: rowWidths[0], height: 300 };
-  const sharing = section.cards.filter((one) => !one.wide).length;
-  return { width: rowWidths[Math.min(sharing, rowWidths.length) - 1]!, height: 260 };
+  let size: ChartSize;
+  if (!section || card?.wide) size = { width: rowWidths[0], height: 300 };
+  else {
+    const sharing = section.cards.filter((one) => !one.wide).length;
+    size = { width: rowWidths[Math.min(sharing, rowWidths.length) - 1]!, height: 260 };
+  }
+  if (card?.map) return { width: size.width, height: Math.round(size.width / mapAspect) };
+  return card?.tall ? { width: size.width, height: 480 } : size;
+}
+
+/** A dataset's page in the list of datasets every page shows. */
+export interface DatasetLink {
+  label: string;
+  path: string;
 }
 
 export function escapeHtml(text: string): string {
@@ -97,30 +58,32 @@ export function escapeHtml(text: string): string {
 /** What one request shows: the data for its filter, or why there is none. */
 export interface DashboardView {
   links: DashboardLinks;
+  /** Every dataset's page; the current one is marked. */
+  datasets?: DatasetLink[];
   /** The filter as the address gave it, for the form. */
   requested: { from?: string; to?: string; type?: string };
-  data: DashboardData | null;
-  drawn: Partial<Record<ChartId, DrawnChart>>;
+  data: DashboardData<DescribedFreshness> | null;
+  drawn: Partial<Record<string, DrawnChart>>;
   /** Why the data is missing, in words a visitor can act on. */
   error?: string;
 }
 
-function renderCard(card: CardSpec, view: DashboardView): string {
+function renderCard(card: CardSpec, view: DashboardView, page: DatasetPage): string {
   const drawn = view.drawn[card.id];
   const summary = view.data
-    ? (view.data.charts[card.id]?.summary ?? 'No incidents loaded yet.')
+    ? (view.data.charts[card.id]?.summary ?? `No ${page.unit.many} loaded yet.`)
     : 'Not available.';
   return `
         <article class="card${card.wide ? ' card-wide' : ''}">
           <h3 id="${card.id}-title">${escapeHtml(card.title)}</h3>
-          <div class="chart" id="${card.id}" data-chart="${card.id}" role="img"
+          <div class="chart${card.map ? ' chart-map' : ''}${card.tall ? ' chart-tall' : ''}" id="${card.id}" data-chart="${card.id}" role="img"
                aria-labelledby="${card.id}-title" aria-describedby="${card.id}-summary"
                data-points="${drawn?.points ?? 0}">${drawn?.svg ?? ''}</div>
           <p class="summary" id="${card.id}-summary">${escapeHtml(summary)}</p>
         </article>`;
 }
 
-function renderSection(section: SectionSpec, view: DashboardView): string {
+function renderSection(section: SectionSpec, view: DashboardView, page: DatasetPage): string {
   const anchor = view.data?.filter?.allHistory.to;
   const note = escapeHtml(section.note).replace(
     '{anchor}',
@@ -130,7 +93,7 @@ function renderSection(section: SectionSpec, view: DashboardView): string {
     <section class="section" id="${section.id}" aria-labelledby="${section.id}-heading">
       <h2 id="${section.id}-heading">${escapeHtml(section.title)}</h2>
       <p class="section-note">${note}</p>
-      <div class="cards cards-${section.cards.length}">${section.cards.map((card) => renderCard(card, view)).join('')}
+      <div class="cards cards-${section.cards.length}">${section.cards.map((card) => renderCard(card, view, page)).join('')}
       </div>
     </section>`;
 }
@@ -143,11 +106,21 @@ function renderLinks(links: DashboardLinks): string {
   return items.length ? `<nav class="links" aria-label="Other tools">${items.join('')}</nav>` : '';
 }
 
+function renderDatasets(datasets: DatasetLink[] | undefined, page: DatasetPage): string {
+  if (!datasets || datasets.length < 2) return '';
+  const items = datasets.map((dataset) =>
+    dataset.path === page.path
+      ? `<a href="${escapeHtml(dataset.path)}" aria-current="page">${escapeHtml(dataset.label)}</a>`
+      : `<a href="${escapeHtml(dataset.path)}">${escapeHtml(dataset.label)}</a>`,
+  );
+  return `<nav class="datasets" aria-label="Datasets">${items.join('')}</nav>`;
+}
+
 /**
  * The form: the dates shown are the request's, or the data's own bounds, which the script leaves
  * out of the address when unchanged (data-default) so a shared address stays short.
  */
-function renderFilters(view: DashboardView): string {
+function renderFilters(view: DashboardView, page: DatasetPage): string {
   const extent = view.data?.filter?.allHistory;
   const date = (name: 'from' | 'to', label: string) => {
     const value = view.requested[name] || extent?.[name] || '';
@@ -163,23 +136,24 @@ function renderFilters(view: DashboardView): string {
     )
     .join('');
   return `
-    <form class="filters" id="filters" method="get" action="/" aria-describedby="filters-hint">
+    <form class="filters" id="filters" method="get" action="${escapeHtml(page.path)}" aria-describedby="filters-hint">
       ${date('from', 'From')}
       ${date('to', 'To')}
-      <label>Incident type
+      <label>${escapeHtml(page.typeLabel)}
         <select name="type" id="filter-type">${options}</select>
       </label>
       <div class="filter-buttons">
         <button type="submit">Apply</button>
-        <a class="button" href="/" id="filter-reset">Reset</a>
+        <a class="button" href="${escapeHtml(page.path)}" id="filter-reset">Reset</a>
       </div>
-      <p class="hint" id="filters-hint">The date range applies to “Selected range”; the type applies to every chart but “Significant changes”. Past 30 days and all history keep their own dates.</p>
+      <p class="hint" id="filters-hint">${escapeHtml(page.filterHint)}</p>
     </form>`;
 }
 
-function renderTotals(data: DashboardData | null): string {
+function renderTotals(data: DashboardView['data'], page: DatasetPage): string {
   const type = data?.filter?.type;
-  const what = type ? `${type} incidents` : 'incidents';
+  const what = type ? `${type} ${page.unit.many}` : page.unit.many;
+  const labels = page.totalLabels;
   const total = (
     id: string,
     label: string,
@@ -192,11 +166,11 @@ function renderTotals(data: DashboardData | null): string {
         <span class="total-detail" id="total-${id}-detail">${escapeHtml(range ? `${what}, ${range.from} to ${range.to}` : what)}</span>
       </div>`;
   return `
-    <section class="totals" aria-label="Totals for the current filter">${total('range', 'Selected range', data?.totals.range, data?.filter?.range)}${total('past30', 'Past 30 days', data?.totals.past30Days, data?.filter?.past30Days)}${total('history', 'All history', data?.totals.allHistory, data?.filter?.allHistory)}
+    <section class="totals" aria-label="Totals for the current filter">${total('range', labels.range, data?.totals.range, data?.filter?.range)}${total('past30', labels.past30Days, data?.totals.past30Days, data?.filter?.past30Days)}${total('history', labels.allHistory, data?.totals.allHistory, data?.filter?.allHistory)}
     </section>`;
 }
 
-function renderFreshness(data: DashboardData | null): string {
+function renderFreshness(data: DashboardView['data']): string {
   return (data?.freshness.lines ?? [])
     .map(({ label, value }) => `<dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd>`)
     .join('');
@@ -227,19 +201,22 @@ function renderRuns(runs: RunView[] | undefined): string {
  * The charts' data for the script, as JSON the HTML parser cannot end early: every `<` is
  * escaped, so no value (an incident type, say) can close the element.
  */
-function renderChartData(data: DashboardData | null): string {
+function renderChartData(data: DashboardView['data']): string {
   const json = JSON.stringify(data?.charts ?? {}).replace(/</g, '\\u003c');
   return `<script type="application/json" id="chart-data">${json}</script>`;
 }
 
-export function renderDashboardPage(view: DashboardView): string {
+export function renderDashboardPage(
+  view: DashboardView,
+  page: DatasetPage = policeLogPage,
+): string {
   const { data, error } = view;
   return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>CPD Incident Trends</title>
+  <title>${escapeHtml(page.title)}</title>
   <link rel="icon" href="data:,">
   <link rel="stylesheet" href="/dashboard/assets/dashboard.css">
   <script type="module" src="/dashboard/assets/dashboard.js"></script>
@@ -248,14 +225,15 @@ export function renderDashboardPage(view: DashboardView): string {
 <body data-state="${error ? 'error' : 'ready'}">
   <header class="masthead">
     <div>
-      <h1>CPD Incident Trends</h1>
-      <p class="lede">Cambridge (MA) Police Department Daily Police Log</p>
+      <h1>${escapeHtml(page.title)}</h1>
+      <p class="lede">${escapeHtml(page.lede)}</p>
     </div>
     ${renderLinks(view.links)}
+    ${renderDatasets(view.datasets, page)}
   </header>
   <main>
     <p class="freshness-line" id="freshness-summary">${escapeHtml(data?.freshness.summary ?? '')}</p>
-    <div class="error" id="error" role="alert"${error ? '' : ' hidden'}>${escapeHtml(error ? `Could not load the dashboard: ${error}` : '')}</div>${renderFilters(view)}${renderTotals(data)}${sections.map((section) => renderSection(section, view)).join('')}
+    <div class="error" id="error" role="alert"${error ? '' : ' hidden'}>${escapeHtml(error ? `Could not load the dashboard: ${error}` : '')}</div>${renderFilters(view, page)}${renderTotals(data, page)}${page.sections.map((section) => renderSection(section, view, page)).join('')}
     <section class="section" id="pipeline" aria-labelledby="pipeline-heading">
       <h2 id="pipeline-heading">Data and pipeline</h2>
       <div class="cards cards-pipeline">

@@ -268,7 +268,12 @@ export async function queryFreshness(db: Queryable): Promise<Freshness> {
   return rows[0]!;
 }
 
-export async function queryRecentRuns(db: Queryable, limit = 10): Promise<RunHealth[]> {
+/** The latest runs, of one dataset (its Socrata id) or of all. */
+export async function queryRecentRuns(
+  db: Queryable,
+  limit = 10,
+  dataset: string | null = null,
+): Promise<RunHealth[]> {
   const { rows } = await db.query<RunHealth>(
     `select run_id::float8 as "runId", dataset, mode, trigger, state,
             ${isoInstant('created_at')} as "createdAt",
@@ -278,8 +283,8 @@ export async function queryRecentRuns(db: Queryable, limit = 10): Promise<RunHea
             rows_extracted as "rowsExtracted", rows_rejected as "rowsRejected",
             rows_inserted as "rowsInserted", rows_updated as "rowsUpdated",
             rows_unchanged as "rowsUnchanged", error
-       from analytics.run_health limit $1`,
-    [limit],
+       from analytics.run_health where $2::text is null or dataset = $2 limit $1`,
+    [limit, dataset],
   );
   return rows;
 }

@@ -4,7 +4,14 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type pg from 'pg';
-import { loadDashboardData } from './data.js';
+import { rateLimit } from 'express-rate-limit';
+import { readCredential, tokensMatch } from '../http/auth.js';
+import {
+  createDashboardAnswers,
+  type AnswerCacheOptions,
+  type DashboardAnswers,
+} from './answers.js';
+import type { DashboardData } from './data.js';
 import { parseDashboardQuery } from './filter.js';
 import {
   nominalChartSize,
@@ -12,72 +19,99 @@ import {
   type DashboardLinks,
   type DashboardView,
 } from './page.js';
+import type { DatasetPage, DescribedFreshness } from './page-spec.js';
+import { datasetPages } from './pages/index.js';
 import { echartsFile, publicDir } from './public-files.js';
 import { drawChartsAsSvg } from './render-charts.js';
 
 export interface DashboardDeps {
   pool: pg.Pool;
   links: DashboardLinks;
+  /** Page and data requests one anonymous client may make a minute; default 120. */
+  requestsPerMinute?: number;
+  /** Requests with this admin token (bearer) are not rate limited. */
+  adminToken?: string | undefined;
+  cache?: AnswerCacheOptions;
+  /** Built from `pool` and `cache` unless given. */
+  answers?: DashboardAnswers;
 }
 
 /**
- * The built-in dashboard: `/` (the page), `/dashboard/data` (its JSON, for the current filter)
- * and `/dashboard/assets/*` (its script, styles and ECharts, all served from here).
+ * The built-in dashboards: one page per dataset (`/` the Police Log, `/datasets/<name>` the
+ * others, each with its JSON at `dataPath`), and `/dashboard/assets/*` (script, styles and
+ * ECharts, all served from here). Answers come from a bounded store keyed by filter and data
+ * version (answers.ts); anonymous clients are rate limited.
  */
 export function createDashboardRouter(deps: DashboardDeps): Router {
   const router = express.Router();
-  router.get('/', async (req, res, next) => {
-    const requested = requestedFilter(req.query);
-    const view: DashboardView = { links: deps.links, requested, data: null, drawn: {} };
-    const parsed = parseDashboardQuery(req.query);
-    let status = 200;
-    try {
-      if (!parsed.ok) {
-        status = 400;
-        view.error = parsed.message;
-      } else {
-        view.data = await loadDashboardData(deps.pool, parsed.query);
-        view.drawn = await drawChartsAsSvg(view.data.charts, nominalChartSize);
-      }
-    } catch (error) {
-      if (!isUnavailable(error)) {
-        next(error);
-        return;
-      }
-      status = 503;
-      view.error = databaseUnavailable;
-    }
-    res
-      .status(status)
-      .set('Cache-Control', 'no-store')
-      .type('html')
-      .send(renderDashboardPage(view));
-  });
+  const answers = deps.answers ?? createDashboardAnswers(deps.pool, deps.cache);
+  const datasets = datasetPages.map((page) => ({ label: page.label, path: page.path }));
+  const limit = limitDashboardRequests(deps.requestsPerMinute ?? 120, deps.adminToken);
 
-  router.get('/dashboard/data', async (req, res, next) => {
-    const parsed = parseDashboardQuery(req.query);
-    if (!parsed.ok) {
-      res.status(400).json({
-        error: 'invalid_parameter',
-        parameter: parsed.parameter,
-        message: parsed.message,
-      });
-      return;
-    }
-    try {
-      const data = await loadDashboardData(deps.pool, parsed.query);
-      res.set('Cache-Control', 'no-store').json(data);
-    } catch (error) {
-      if (!isUnavailable(error)) {
-        next(error);
+  for (const page of datasetPages) {
+    const paths = [page.path, ...(page.path === '/' ? [`/datasets/${page.name}`] : [])];
+    router.get(paths, limit, async (req, res, next) => {
+      const requested = requestedFilter(req.query);
+      const view: DashboardView = { links: deps.links, datasets, requested, data: null, drawn: {} };
+      const parsed = parseDashboardQuery(req.query);
+      let status = 200;
+      try {
+        if (!parsed.ok) {
+          status = 400;
+          view.error = parsed.message;
+        } else {
+          const [answer, state] = await Promise.all([
+            answers.drawn(page, parsed.query, (charts) =>
+              drawChartsAsSvg(charts, (id) => nominalChartSize(id, page)),
+            ),
+            answers.status(page),
+          ]);
+          view.data = describe(page, answer.data, state);
+          view.drawn = answer.drawn;
+        }
+      } catch (error) {
+        if (!isUnavailable(error)) {
+          next(error);
+          return;
+        }
+        status = 503;
+        view.error = databaseUnavailable;
+      }
+      res
+        .status(status)
+        .set('Cache-Control', 'no-store')
+        .type('html')
+        .send(renderDashboardPage(view, page));
+    });
+
+    router.get(page.dataPath, limit, async (req, res, next) => {
+      const parsed = parseDashboardQuery(req.query);
+      if (!parsed.ok) {
+        res.status(400).json({
+          error: 'invalid_parameter',
+          parameter: parsed.parameter,
+          message: parsed.message,
+        });
         return;
       }
-      res.status(503).json({
-        error: 'database_unavailable',
-        message: databaseUnavailable,
-      });
-    }
-  });
+      try {
+        const [data, state] = await Promise.all([
+          answers.data(page, parsed.query),
+          answers.status(page),
+        ]);
+        res.set('Cache-Control', 'no-store').json(describe(page, data, state));
+      } catch (error) {
+        if (!isUnavailable(error)) {
+          next(error);
+          return;
+        }
+        res.status(503).json({
+          error: 'database_unavailable',
+          message: databaseUnavailable,
+        });
+      }
+    });
+  }
 
   // ECharts is most of the page's weight: sent gzipped it is a third of that.
   router.get('/dashboard/assets/vendor/echarts.min.js', serveCompressed(echartsFile));
@@ -89,6 +123,48 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
     }),
   );
   return router;
+}
+
+/** A page's answer for this request: the data as remembered, ages as of now. */
+function describe(
+  page: DatasetPage,
+  data: Awaited<ReturnType<DashboardAnswers['data']>>,
+  state: Awaited<ReturnType<DashboardAnswers['status']>>,
+): DashboardData<DescribedFreshness> {
+  const { facts, ...rest } = data;
+  return {
+    ...rest,
+    freshness: {
+      ...(facts as object),
+      ...page.describeFreshness(facts, state.lastSuccessfulSyncAt, new Date()),
+    },
+    runs: state.runs,
+  };
+}
+
+/**
+ * Each client's budget of page and data requests a minute (assets are free): past it, 429 with
+ * Retry-After. The admin (bearer token) is not counted.
+ */
+function limitDashboardRequests(perMinute: number, adminToken: string | undefined): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    skip: (req) => {
+      if (!adminToken) return false;
+      const given = readCredential(req.headers.authorization, { basic: false });
+      return given !== undefined && tokensMatch(given, adminToken);
+    },
+    handler: (req, res) => {
+      const message = `too many dashboard requests: at most ${perMinute} a minute from one client; wait a minute and try again`;
+      res.status(429).set('Retry-After', '60').set('Cache-Control', 'no-store');
+      // The data routes answer JSON, the pages plain text.
+      if (req.path.endsWith('/data')) res.json({ error: 'rate_limited', message });
+      else res.type('text').send(message);
+    },
+  });
 }
 
 interface CompressedFile {

@@ -121,6 +121,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     createDashboardRouter({
       pool: deps.pool,
+      // The admin is not rate limited on the dashboard.
+      adminToken: config.adminToken,
       links: {
         bullBoard: bullBoardPath,
         ...(config.metabasePublicUrl && { metabase: config.metabasePublicUrl }),

@@ -12,6 +12,7 @@ import {
   describeWithKey,
   readKey,
   type CardSpec,
+  type DashboardSpec,
   type DashcardSpec,
   type MetabaseSpec,
 } from './spec.js';
@@ -192,7 +193,8 @@ export function planContent(spec: MetabaseSpec, state: ContentState): Plan {
   const collectionId = planCollection(spec, state, plan);
   const cardIds = new Map<string, number | Ref>();
   for (const card of spec.cards) cardIds.set(card.key, planCard(card, collectionId, state, plan));
-  planDashboard(spec, state, collectionId, cardIds, plan);
+  for (const dashboard of spec.dashboards)
+    planDashboard(spec, dashboard, state, collectionId, cardIds, plan);
   return plan;
 }
 
@@ -310,6 +312,7 @@ interface DesiredDashcard {
 
 function buildDashcard(
   spec: MetabaseSpec,
+  dashboard: DashboardSpec,
   dashcard: DashcardSpec,
   cardIds: ReadonlyMap<string, number | Ref>,
 ): DesiredDashcard {
@@ -345,7 +348,7 @@ function buildDashcard(
     parameter_mappings: card.dateFilter
       ? [
           {
-            parameter_id: spec.dashboard.dateParameter.id,
+            parameter_id: dashboard.dateParameter.id,
             card_id: cardId,
             target: ['dimension', ['template-tag', dateTagName]],
           },
@@ -380,12 +383,12 @@ function sameDashcard(desired: DesiredDashcard, current: MbDashcard): boolean {
 
 function planDashboard(
   spec: MetabaseSpec,
+  dashboard: DashboardSpec,
   state: ContentState,
   collectionId: number | Ref,
   cardIds: ReadonlyMap<string, number | Ref>,
   plan: Plan,
 ): void {
-  const { dashboard } = spec;
   const base = { kind: 'dashboard' as const, key: dashboard.key, name: dashboard.name };
   const fields = {
     name: dashboard.name,
@@ -393,7 +396,9 @@ function planDashboard(
     collection_id: collectionId,
     parameters: [dashboard.dateParameter],
   };
-  const desired = dashboard.dashcards.map((dashcard) => buildDashcard(spec, dashcard, cardIds));
+  const desired = dashboard.dashcards.map((dashcard) =>
+    buildDashcard(spec, dashboard, dashcard, cardIds),
+  );
   const current = findByKey(state.dashboards, dashboard.key);
 
   if (!current) {
@@ -404,13 +409,13 @@ function planDashboard(
         method: 'POST',
         path: '/api/dashboard',
         body: fields,
-        produces: 'dashboard',
+        produces: `dashboard:${dashboard.key}`,
       },
       {
         ...base,
         action: 'create',
         method: 'PUT',
-        path: '/api/dashboard/{dashboard}',
+        path: `/api/dashboard/{dashboard:${dashboard.key}}`,
         body: { dashcards: assignDashcardIds(desired, []) },
       },
     );

@@ -54,7 +54,10 @@ export interface ProvisionReport {
   /** `setup` when this run did Metabase's first-run setup, `login` otherwise. */
   session: 'setup' | 'login';
   objects: ProvisionedObject[];
+  /** The first dashboard's (the Police Log's). */
   dashboardId: number;
+  /** Every dashboard of the spec, in its order. */
+  dashboards: { key: string; name: string; id: number }[];
 }
 
 export async function provisionMetabase(input: ProvisionInput): Promise<ProvisionReport> {
@@ -107,9 +110,17 @@ export async function provisionMetabase(input: ProvisionInput): Promise<Provisio
   }
   for (const object of plan.unchanged) objects.push({ ...object, outcome: 'unchanged' });
 
-  const dashboard = objects.find((object) => object.kind === 'dashboard');
-  if (!dashboard) throw new Error('dashboard neither found nor created');
-  return { session, objects: sortObjects(spec, objects), dashboardId: dashboard.id };
+  const placed = spec.dashboards.map(({ key, name }) => {
+    const dashboard = objects.find((object) => object.kind === 'dashboard' && object.key === key);
+    if (!dashboard) throw new Error(`dashboard ${key} neither found nor created`);
+    return { key, name, id: dashboard.id };
+  });
+  return {
+    session,
+    objects: sortObjects(spec, objects),
+    dashboardId: placed[0]!.id,
+    dashboards: placed,
+  };
 }
 
 async function openSession(input: ProvisionInput): Promise<'setup' | 'login'> {

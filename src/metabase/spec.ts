@@ -17,7 +17,7 @@ export interface CardSpec {
   key: string;
   name: string;
   description: string;
-  display: 'line' | 'bar' | 'row' | 'table' | 'scalar';
+  display: 'line' | 'bar' | 'row' | 'table' | 'scalar' | 'map';
   /** Native SQL. `{{date}}` is where the dashboard's date filter goes (Metabase field filter). */
   sql: string;
   /**
@@ -53,19 +53,23 @@ export interface DashboardParameterSpec {
   sectionId: string;
 }
 
+export interface DashboardSpec {
+  key: string;
+  name: string;
+  description: string;
+  /** The date filter; every card placed here with a `dateFilter` is wired to it. */
+  dateParameter: DashboardParameterSpec;
+  dashcards: DashcardSpec[];
+}
+
 export interface MetabaseSpec {
   /** The name our PostgreSQL gets in Metabase (Admin → Databases). */
   databaseName: string;
+  /** One collection holds every dashboard and card. */
   collection: { name: string; description: string };
   cards: CardSpec[];
-  dashboard: {
-    key: string;
-    name: string;
-    description: string;
-    /** The date filter; every card with a `dateFilter` is wired to it. */
-    dateParameter: DashboardParameterSpec;
-    dashcards: DashcardSpec[];
-  };
+  /** One per dataset, the Police Log first. */
+  dashboards: DashboardSpec[];
 }
 
 /** The template tag our SQL uses for the date filter. */
@@ -110,12 +114,217 @@ left join (
 group by h.hour
 order by h.hour`;
 
+const crimeDay: ViewColumn = { schema: 'analytics', table: 'crime_report_facts', column: 'day' };
+const crimeMonth: ViewColumn = {
+  schema: 'analytics',
+  table: 'crime_report_monthly_counts',
+  column: 'month',
+};
+
+/** Cambridge Crime Reports (xuad-73uj): the cards of its dashboard, on the `crime_*` views. */
+const crimeReportCards: CardSpec[] = [
+  {
+    key: 'crime-by-month',
+    name: 'Crime reports by month',
+    description:
+      'Reports per month with trailing 3- and 12-month averages, all history (or the dashboard date range).',
+    display: 'line',
+    sql: `select month as "Month", reports as "Reports",
+       avg_3m as "3-month average", avg_12m as "12-month average"
+from analytics.crime_report_monthly_counts
+where {{date}}
+order by month`,
+    dateFilter: crimeMonth,
+    visualizationSettings: {
+      'graph.dimensions': ['Month'],
+      'graph.metrics': ['Reports', '3-month average', '12-month average'],
+      'graph.x_axis.scale': 'timeseries',
+      ...axes('Month reported', 'Reports'),
+    },
+  },
+  {
+    key: 'crime-by-type',
+    name: 'Crime reports by crime type',
+    description: 'Reports per crime, most first (dashboard date range).',
+    display: 'row',
+    sql: `select crime as "Crime", count(*)::int as "Reports"
+from analytics.crime_report_facts
+where {{date}}
+group by crime
+order by count(*) desc, crime`,
+    dateFilter: crimeDay,
+    visualizationSettings: {
+      'graph.dimensions': ['Crime'],
+      'graph.metrics': ['Reports'],
+    },
+  },
+  {
+    key: 'crime-by-neighborhood',
+    name: 'Crime reports by neighborhood',
+    description: 'Reports per police neighborhood, most first (dashboard date range).',
+    display: 'row',
+    sql: `select neighborhood as "Neighborhood", count(*)::int as "Reports"
+from analytics.crime_report_facts
+where {{date}} and neighborhood is not null
+group by neighborhood
+order by count(*) desc, neighborhood`,
+    dateFilter: crimeDay,
+    visualizationSettings: {
+      'graph.dimensions': ['Neighborhood'],
+      'graph.metrics': ['Reports'],
+    },
+  },
+  {
+    key: 'crime-area-map',
+    name: 'Crime reports by reporting area',
+    description:
+      'Each reporting area at its centroid (the source gives no addresses), with its reports (dashboard date range).',
+    display: 'map',
+    sql: `select reporting_area as "Reporting area", min(neighborhood) as "Neighborhood",
+       avg(latitude) as "Latitude", avg(longitude) as "Longitude", count(*)::int as "Reports"
+from analytics.crime_report_facts
+where {{date}} and reporting_area is not null and latitude is not null and longitude is not null
+group by reporting_area
+order by count(*) desc`,
+    dateFilter: crimeDay,
+    visualizationSettings: {
+      'map.type': 'pin',
+      'map.latitude_column': 'Latitude',
+      'map.longitude_column': 'Longitude',
+    },
+  },
+  {
+    key: 'crime-by-hour',
+    name: 'Crime reports by hour the crime began',
+    description:
+      'Local hour of the occurrence’s start, for reports that give a time (dashboard date range of the reports).',
+    display: 'bar',
+    sql: `select h.hour as "Hour of day", coalesce(f.reports, 0)::int as "Reports"
+from generate_series(0, 23) as h(hour)
+left join (
+  select hour, count(*) as reports
+  from analytics.crime_report_facts
+  where {{date}} and hour is not null
+  group by hour
+) as f on f.hour = h.hour
+order by h.hour`,
+    dateFilter: crimeDay,
+    visualizationSettings: {
+      'graph.dimensions': ['Hour of day'],
+      'graph.metrics': ['Reports'],
+      'graph.x_axis.scale': 'ordinal',
+      ...axes('Hour the crime began', 'Reports'),
+    },
+  },
+  {
+    key: 'crime-by-weekday',
+    name: 'Crime reports by weekday the crime began',
+    description:
+      'ISO weekday of the occurrence’s start, for reports that give a time (dashboard date range of the reports).',
+    display: 'bar',
+    sql: `select w.weekday as "Weekday number", (array['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'])[w.weekday] as "Weekday",
+       coalesce(f.reports, 0)::int as "Reports"
+from generate_series(1, 7) as w(weekday)
+left join (
+  select weekday, count(*) as reports
+  from analytics.crime_report_facts
+  where {{date}} and weekday is not null
+  group by weekday
+) as f on f.weekday = w.weekday
+order by w.weekday`,
+    dateFilter: crimeDay,
+    visualizationSettings: {
+      'graph.dimensions': ['Weekday'],
+      'graph.metrics': ['Reports'],
+      'graph.x_axis.scale': 'ordinal',
+      ...axes('Weekday the crime began', 'Reports'),
+    },
+  },
+  {
+    key: 'crime-report-delays',
+    name: 'Time from crime to report',
+    description:
+      'How long after the crime began it was reported, in buckets, for reports that give a time (dashboard date range).',
+    display: 'row',
+    sql: `select b.bucket as "Bucket", b.label as "Delay", coalesce(f.reports, 0)::int as "Reports"
+from analytics.crime_report_delay_buckets b
+left join (
+  select delay_bucket, count(*) as reports
+  from analytics.crime_report_facts
+  where {{date}} and delay_bucket is not null
+  group by delay_bucket
+) as f on f.delay_bucket = b.bucket
+order by b.bucket`,
+    dateFilter: crimeDay,
+    visualizationSettings: {
+      'graph.dimensions': ['Delay'],
+      'graph.metrics': ['Reports'],
+    },
+  },
+  {
+    key: 'crime-significant-changes',
+    name: 'Crime types changed significantly',
+    description:
+      'Each crime’s reports in the 28 days to the latest report against the 28 days before; z = 2·(√current − √previous), flagged when |z| ≥ 3.',
+    display: 'table',
+    sql: `select crime as "Crime", current_28d as "Last 28 days", previous_28d as "28 days before",
+       z as "z-score", significant as "Significant"
+from analytics.crime_significant_changes
+order by abs(z) desc, crime`,
+    visualizationSettings: {},
+  },
+  {
+    key: 'crime-freshness',
+    name: 'Crime Reports freshness',
+    description:
+      'The source publishes a month at a time, weeks after the month ends: the latest report, how many days before today it is, and the last successful sync.',
+    display: 'table',
+    sql: `select anchor_day as "Latest report day",
+       (current_date - anchor_day) as "Days behind today",
+       latest_source_update_at as "Latest source update",
+       last_successful_sync_at as "Last successful sync",
+       reports as "Reports", reports_without_time as "Without a time",
+       deleted_reports as "No longer served"
+from analytics.crime_report_freshness`,
+    visualizationSettings: {},
+  },
+];
+
+const crimeReportsDashboard: DashboardSpec = {
+  key: 'cambridge-crime-reports',
+  name: 'Cambridge Crime Reports',
+  description:
+    'Cambridge (MA) Crime Reports, published monthly and weeks late. The date filter is the report date; significant changes count back from the latest report.',
+  dateParameter: {
+    id: 'crime-report-date',
+    name: 'Report date',
+    slug: 'report_date',
+    type: 'date/all-options',
+    sectionId: 'date',
+  },
+  dashcards: [
+    { heading: 'Over time', row: 0, col: 0, sizeX: 24, sizeY: 1 },
+    { card: 'crime-by-month', row: 1, col: 0, sizeX: 24, sizeY: 6 },
+    { heading: 'What and where', row: 7, col: 0, sizeX: 24, sizeY: 1 },
+    { card: 'crime-by-type', row: 8, col: 0, sizeX: 8, sizeY: 10 },
+    { card: 'crime-by-neighborhood', row: 8, col: 8, sizeX: 8, sizeY: 10 },
+    { card: 'crime-area-map', row: 8, col: 16, sizeX: 8, sizeY: 10 },
+    { heading: 'When and how late', row: 18, col: 0, sizeX: 24, sizeY: 1 },
+    { card: 'crime-by-hour', row: 19, col: 0, sizeX: 8, sizeY: 6 },
+    { card: 'crime-by-weekday', row: 19, col: 8, sizeX: 8, sizeY: 6 },
+    { card: 'crime-report-delays', row: 19, col: 16, sizeX: 8, sizeY: 6 },
+    { heading: 'Changes and data health', row: 25, col: 0, sizeX: 24, sizeY: 1 },
+    { card: 'crime-significant-changes', row: 26, col: 0, sizeX: 16, sizeY: 7 },
+    { card: 'crime-freshness', row: 26, col: 16, sizeX: 8, sizeY: 7 },
+  ],
+};
+
 export const metabaseSpec: MetabaseSpec = {
   databaseName: 'CPD Police Log',
   collection: {
     name: 'CPD Incident Trends',
     description:
-      'Cambridge (MA) Police Daily Log: incident trends, kept by cpd metabase provision from the analytics views.',
+      'Cambridge (MA) Police Daily Log and Crime Reports: trends, kept by cpd metabase provision from the analytics views.',
   },
   cards: [
     {
@@ -351,40 +560,44 @@ order by created_at desc
 limit 20`,
       visualizationSettings: {},
     },
+    ...crimeReportCards,
   ],
-  dashboard: {
-    key: 'cpd-incident-trends',
-    name: 'CPD Incident Trends',
-    description:
-      'Cambridge (MA) Police Daily Log. "Past 30 days" counts back from the latest incident loaded; the date filter applies to the historical, trend and rhythm cards.',
-    dateParameter: {
-      id: 'cpd-date',
-      name: 'Date',
-      slug: 'date',
-      type: 'date/all-options',
-      sectionId: 'date',
+  dashboards: [
+    {
+      key: 'cpd-incident-trends',
+      name: 'CPD Incident Trends',
+      description:
+        'Cambridge (MA) Police Daily Log. "Past 30 days" counts back from the latest incident loaded; the date filter applies to the historical, trend and rhythm cards.',
+      dateParameter: {
+        id: 'cpd-date',
+        name: 'Date',
+        slug: 'date',
+        type: 'date/all-options',
+        sectionId: 'date',
+      },
+      dashcards: [
+        { heading: 'Past 30 days', row: 0, col: 0, sizeX: 24, sizeY: 1 },
+        { card: 'past-30-days-by-day', row: 1, col: 0, sizeX: 8, sizeY: 6 },
+        { card: 'past-30-days-by-type', row: 1, col: 8, sizeX: 8, sizeY: 6 },
+        { card: 'past-30-days-by-hour', row: 1, col: 16, sizeX: 8, sizeY: 6 },
+        { heading: 'Historical', row: 7, col: 0, sizeX: 24, sizeY: 1 },
+        { card: 'history-by-month', row: 8, col: 0, sizeX: 8, sizeY: 6 },
+        { card: 'history-by-type', row: 8, col: 8, sizeX: 8, sizeY: 6 },
+        { card: 'history-by-hour', row: 8, col: 16, sizeX: 8, sizeY: 6 },
+        { heading: 'Trends', row: 14, col: 0, sizeX: 24, sizeY: 1 },
+        { card: 'daily-rolling-averages', row: 15, col: 0, sizeX: 16, sizeY: 6 },
+        { card: 'significant-changes', row: 15, col: 16, sizeX: 8, sizeY: 6 },
+        { card: 'year-over-year-weekly', row: 21, col: 0, sizeX: 24, sizeY: 6 },
+        { heading: 'Rhythm and places', row: 27, col: 0, sizeX: 24, sizeY: 1 },
+        { card: 'hour-weekday-grid', row: 28, col: 0, sizeX: 12, sizeY: 9 },
+        { card: 'top-locations', row: 28, col: 12, sizeX: 12, sizeY: 9 },
+        { heading: 'Data health', row: 37, col: 0, sizeX: 24, sizeY: 1 },
+        { card: 'freshness', row: 38, col: 0, sizeX: 24, sizeY: 3 },
+        { card: 'recent-runs', row: 41, col: 0, sizeX: 24, sizeY: 7 },
+      ],
     },
-    dashcards: [
-      { heading: 'Past 30 days', row: 0, col: 0, sizeX: 24, sizeY: 1 },
-      { card: 'past-30-days-by-day', row: 1, col: 0, sizeX: 8, sizeY: 6 },
-      { card: 'past-30-days-by-type', row: 1, col: 8, sizeX: 8, sizeY: 6 },
-      { card: 'past-30-days-by-hour', row: 1, col: 16, sizeX: 8, sizeY: 6 },
-      { heading: 'Historical', row: 7, col: 0, sizeX: 24, sizeY: 1 },
-      { card: 'history-by-month', row: 8, col: 0, sizeX: 8, sizeY: 6 },
-      { card: 'history-by-type', row: 8, col: 8, sizeX: 8, sizeY: 6 },
-      { card: 'history-by-hour', row: 8, col: 16, sizeX: 8, sizeY: 6 },
-      { heading: 'Trends', row: 14, col: 0, sizeX: 24, sizeY: 1 },
-      { card: 'daily-rolling-averages', row: 15, col: 0, sizeX: 16, sizeY: 6 },
-      { card: 'significant-changes', row: 15, col: 16, sizeX: 8, sizeY: 6 },
-      { card: 'year-over-year-weekly', row: 21, col: 0, sizeX: 24, sizeY: 6 },
-      { heading: 'Rhythm and places', row: 27, col: 0, sizeX: 24, sizeY: 1 },
-      { card: 'hour-weekday-grid', row: 28, col: 0, sizeX: 12, sizeY: 9 },
-      { card: 'top-locations', row: 28, col: 12, sizeX: 12, sizeY: 9 },
-      { heading: 'Data health', row: 37, col: 0, sizeX: 24, sizeY: 1 },
-      { card: 'freshness', row: 38, col: 0, sizeX: 24, sizeY: 3 },
-      { card: 'recent-runs', row: 41, col: 0, sizeX: 24, sizeY: 7 },
-    ],
-  },
+    crimeReportsDashboard,
+  ],
 };
 
 /** The view columns the spec's date filters need Metabase to know. */

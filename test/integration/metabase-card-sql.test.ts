@@ -3,6 +3,7 @@ import { refreshAnalytics } from '../../src/db/refresh-analytics.js';
 import { metabaseSpec } from '../../src/metabase/spec.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { substituteDateFilter, type DateRange } from '../support/fake-metabase/field-filter.js';
+import { generateCrimeReports, insertCrimeReports } from '../support/crime-report-fixtures.js';
 import { buildIncident, insertIncidents } from '../support/incident-fixtures.js';
 
 /**
@@ -43,6 +44,11 @@ describe('Metabase cards on the real PostgreSQL', () => {
        values ('3gki-wyrb', 'incremental', 'cli', 'completed', 'test', now() - interval '5 seconds', now())`,
     );
     await refreshAnalytics(database.pool);
+    // Crime Reports for their dashboard's cards, over the same March.
+    await insertCrimeReports(
+      database.pool,
+      generateCrimeReports({ seed: 4, rows: 600, from: '2024-01-01', to: '2024-06-01' }),
+    );
   });
   afterAll(async () => {
     await database?.drop();
@@ -145,5 +151,54 @@ describe('Metabase cards on the real PostgreSQL', () => {
       { Type: 'INCIDENT', Incidents: 2 },
       { Type: 'TRAFFIC', Incidents: 1 },
     ]);
+  });
+});
+
+describe('Crime Reports cards on the real PostgreSQL', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await insertCrimeReports(
+      database.pool,
+      generateCrimeReports({ seed: 4, rows: 600, from: '2024-01-01', to: '2024-06-01' }),
+    );
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  async function run(key: string, range?: DateRange): Promise<Record<string, unknown>[]> {
+    const card = metabaseSpec.cards.find((candidate) => candidate.key === key)!;
+    return (await database.pool.query<Record<string, unknown>>(substituteDateFilter(card, range)))
+      .rows;
+  }
+
+  it('counts only the reports the source still serves, in the date range', async () => {
+    const { rows } = await database.pool.query<{ all: number; march: number; deleted: number }>(
+      `select count(*) filter (where deleted_at is null)::int as all,
+              count(*) filter (where deleted_at is null and reported_date >= '2024-03-01'
+                                 and reported_date < '2024-04-01')::int as march,
+              count(*) filter (where deleted_at is not null)::int as deleted
+         from crime_reports`,
+    );
+    const counts = rows[0]!;
+    expect(counts.deleted).toBeGreaterThan(0);
+    const sum = (result: Record<string, unknown>[]) =>
+      result.reduce((total, row) => total + Number(row.Reports), 0);
+    expect(sum(await run('crime-by-type'))).toBe(counts.all);
+    expect(sum(await run('crime-by-type', march))).toBe(counts.march);
+    expect(sum(await run('crime-by-month'))).toBe(counts.all);
+    expect(await run('crime-by-month', march)).toHaveLength(1);
+    expect(sum(await run('crime-area-map', march))).toBeLessThanOrEqual(counts.march);
+    const hours = await run('crime-by-hour', march);
+    expect(hours).toHaveLength(24);
+    expect(await run('crime-by-weekday')).toHaveLength(7);
+    expect(await run('crime-report-delays')).toHaveLength(9);
+    const [freshness] = await run('crime-freshness');
+    expect(freshness).toMatchObject({
+      Reports: String(counts.all),
+      'No longer served': String(counts.deleted),
+    });
   });
 });

@@ -120,38 +120,52 @@ describe('cpd metabase provision against the fake Metabase', () => {
       }
     }
 
+    // Both dashboards, Police Log and Crime Reports, in the one collection.
     const dashboards = fake.dashboards();
-    expect(dashboards).toHaveLength(1);
-    const dashboard = dashboards[0]!;
-    expect(dashboard).toMatchObject({ name: 'CPD Incident Trends', collection_id: collectionId });
-    expect(dashboard.parameters).toEqual([metabaseSpec.dashboard.dateParameter]);
-    expect(dashboard.dashcards).toHaveLength(metabaseSpec.dashboard.dashcards.length);
-    for (const spec of metabaseSpec.dashboard.dashcards) {
-      const dashcard = dashboard.dashcards.find((d) => d.row === spec.row && d.col === spec.col)!;
-      expect(dashcard).toMatchObject({ size_x: spec.sizeX, size_y: spec.sizeY });
-      if ('heading' in spec) {
-        expect(dashcard.card_id).toBeNull();
-        expect(dashcard.visualization_settings).toMatchObject({
-          text: spec.heading,
-          virtual_card: { display: 'heading' },
-        });
-        continue;
+    expect(dashboards.map((one) => one.name)).toEqual([
+      'CPD Incident Trends',
+      'Cambridge Crime Reports',
+    ]);
+    for (const [index, dashboardSpec] of metabaseSpec.dashboards.entries()) {
+      const dashboard = dashboards[index]!;
+      expect(dashboard).toMatchObject({ name: dashboardSpec.name, collection_id: collectionId });
+      expect(dashboard.parameters).toEqual([dashboardSpec.dateParameter]);
+      expect(dashboard.dashcards).toHaveLength(dashboardSpec.dashcards.length);
+      for (const spec of dashboardSpec.dashcards) {
+        const dashcard = dashboard.dashcards.find((d) => d.row === spec.row && d.col === spec.col)!;
+        expect(dashcard).toMatchObject({ size_x: spec.sizeX, size_y: spec.sizeY });
+        if ('heading' in spec) {
+          expect(dashcard.card_id).toBeNull();
+          expect(dashcard.visualization_settings).toMatchObject({
+            text: spec.heading,
+            virtual_card: { display: 'heading' },
+          });
+          continue;
+        }
+        const card = cards.find((candidate) => candidate.id === dashcard.card_id)!;
+        expect(readKey(card.description)).toBe(spec.card);
+        const wired = metabaseSpec.cards.find((c) => c.key === spec.card)!.dateFilter !== undefined;
+        expect(dashcard.parameter_mappings).toEqual(
+          wired
+            ? [
+                {
+                  parameter_id: dashboardSpec.dateParameter.id,
+                  card_id: card.id,
+                  target: ['dimension', ['template-tag', dateTagName]],
+                },
+              ]
+            : [],
+        );
       }
-      const card = cards.find((candidate) => candidate.id === dashcard.card_id)!;
-      expect(readKey(card.description)).toBe(spec.card);
-      const wired = metabaseSpec.cards.find((c) => c.key === spec.card)!.dateFilter !== undefined;
-      expect(dashcard.parameter_mappings).toEqual(
-        wired
-          ? [
-              {
-                parameter_id: metabaseSpec.dashboard.dateParameter.id,
-                card_id: card.id,
-                target: ['dimension', ['template-tag', dateTagName]],
-              },
-            ]
-          : [],
-      );
     }
+    const dashboard = dashboards[0]!;
+    expect(first.dashboards).toEqual(
+      dashboards.map((one, index) => ({
+        key: metabaseSpec.dashboards[index]!.key,
+        name: one.name,
+        id: one.id,
+      })),
+    );
     expect(first.dashboardId).toBe(dashboard.id);
 
     // Second run: logs in, reads, and changes nothing.
@@ -289,8 +303,8 @@ describe('cpd metabase provision against the fake Metabase', () => {
     const report = await provision(fake, database.url);
     expect(report.objects.find((o) => o.kind === 'dashboard')?.outcome).toBe('updated');
     const repaired = fake.dashboards()[0]!;
-    expect(repaired.dashcards).toHaveLength(metabaseSpec.dashboard.dashcards.length);
-    expect(repaired.dashcards[1]!.row).toBe(metabaseSpec.dashboard.dashcards[1]!.row);
+    expect(repaired.dashcards).toHaveLength(metabaseSpec.dashboards[0]!.dashcards.length);
+    expect(repaired.dashcards[1]!.row).toBe(metabaseSpec.dashboards[0]!.dashcards[1]!.row);
     // All but the removed one kept their ids; the removed one came back under a new id.
     const kept = repaired.dashcards.filter((d) => idsBefore.includes(d.id));
     expect(kept).toHaveLength(idsBefore.length - 1);
@@ -369,16 +383,19 @@ describe('cpd metabase provision against the fake Metabase', () => {
     expect(first.stdout).toMatch(/^Metabase was fresh: set it up with admin admin@example\.org\./);
     expect(first.stdout).toMatch(/^created\s+card\s+"CPD Incident Count by Day" \(id \d+\)$/m);
     const cardCount = metabaseSpec.cards.length;
-    expect(first.stdout).toContain(`${cardCount + 3} created, 0 updated, 0 unchanged.`);
-    const dashboardId = fake.dashboards()[0]!.id;
+    expect(first.stdout).toContain(`${cardCount + 4} created, 0 updated, 0 unchanged.`);
+    const [police, crime] = fake.dashboards();
     expect(first.stdout).toContain(
-      `Dashboard: http://metabase.example.org:3001/dashboard/${dashboardId}`,
+      `Dashboard: http://metabase.example.org:3001/dashboard/${police!.id} (CPD Incident Trends)`,
+    );
+    expect(first.stdout).toContain(
+      `Dashboard: http://metabase.example.org:3001/dashboard/${crime!.id} (Cambridge Crime Reports)`,
     );
 
     const second = await runCli(['metabase', 'provision'], env);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toMatch(/^Logged in to Metabase as admin@example\.org\./);
-    expect(second.stdout).toContain(`0 created, 0 updated, ${cardCount + 3} unchanged.`);
+    expect(second.stdout).toContain(`0 created, 0 updated, ${cardCount + 4} unchanged.`);
   });
 
   it('as the cpd command, says what to set when METABASE_URL is unset', async () => {

@@ -79,7 +79,7 @@ describe.runIf(url)('cpd metabase provision against a real Metabase', () => {
       'GET',
       `/api/dashboard/${second.dashboardId}`,
     );
-    expect(dashboard.dashcards).toHaveLength(metabaseSpec.dashboard.dashcards.length);
+    expect(dashboard.dashcards).toHaveLength(metabaseSpec.dashboards[0]!.dashcards.length);
     for (const object of second.objects.filter((o) => o.kind === 'card')) {
       const result = await client.request<{ status: string; error?: string }>(
         'POST',

@@ -3,7 +3,7 @@ import express from 'express';
 import helmet from 'helmet';
 import type pg from 'pg';
 import type { DashboardLinks } from '../../src/dashboard/page.js';
-import { createDashboardRouter } from '../../src/dashboard/router.js';
+import { createDashboardRouter, type DashboardDeps } from '../../src/dashboard/router.js';
 
 export interface DashboardServer {
   url: string;
@@ -17,10 +17,11 @@ export interface DashboardServer {
 export async function startDashboardServer(
   pool: pg.Pool,
   links: DashboardLinks = { bullBoard: '/admin/queues' },
+  options: Omit<DashboardDeps, 'pool' | 'links'> = {},
 ): Promise<DashboardServer> {
   const app = express();
   app.use(helmet());
-  app.use(createDashboardRouter({ pool, links }));
+  app.use(createDashboardRouter({ pool, links, ...options }));
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve, reject) => {
     const listening = app.listen(0, '127.0.0.1', (error?: Error) =>
       error ? reject(error) : resolve(listening),

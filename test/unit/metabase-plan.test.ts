@@ -49,7 +49,7 @@ function applyPlan(plan: Plan, state: ContentState): ContentState {
     dashboards: state.dashboards.map((dashboard) => ({ ...dashboard })),
   };
   for (const call of plan.calls) {
-    const path = call.path.replace(/\{(\w+)\}/, (_, name: string) => String(ids.get(name)));
+    const path = call.path.replace(/\{([^}]+)\}/, (_, name: string) => String(ids.get(name)));
     const body = resolve(call.body) as Record<string, unknown>;
     const id = Number(/\/(\d+)$/.exec(path)?.[1] ?? (nextId += 1));
     if (call.produces) ids.set(call.produces, id);
@@ -81,7 +81,7 @@ const settled = () => applyPlan(planContent(metabaseSpec, emptyState), emptyStat
 const describeCall = (call: PlannedCall) => `${call.action} ${call.kind} ${call.key}`;
 
 describe('planContent', () => {
-  it('on an empty Metabase, creates the collection, every card, then the dashboard', () => {
+  it('on an empty Metabase, creates the collection, every card, then the dashboards', () => {
     const plan = planContent(metabaseSpec, emptyState);
     expect(plan.unchanged).toEqual([]);
     expect(plan.calls.map(describeCall)).toEqual([
@@ -89,12 +89,21 @@ describe('planContent', () => {
       ...metabaseSpec.cards.map((card) => `create card ${card.key}`),
       'create dashboard cpd-incident-trends',
       'create dashboard cpd-incident-trends',
+      'create dashboard cambridge-crime-reports',
+      'create dashboard cambridge-crime-reports',
     ]);
-    const [post, put] = plan.calls.slice(-2);
-    expect(post).toMatchObject({ method: 'POST', path: '/api/dashboard', produces: 'dashboard' });
-    expect(put).toMatchObject({ method: 'PUT', path: '/api/dashboard/{dashboard}' });
+    const [post, put] = plan.calls.filter((call) => call.key === 'cpd-incident-trends');
+    expect(post).toMatchObject({
+      method: 'POST',
+      path: '/api/dashboard',
+      produces: 'dashboard:cpd-incident-trends',
+    });
+    expect(put).toMatchObject({
+      method: 'PUT',
+      path: '/api/dashboard/{dashboard:cpd-incident-trends}',
+    });
     const dashcards = (put!.body as { dashcards: Array<{ id: number }> }).dashcards;
-    expect(dashcards).toHaveLength(metabaseSpec.dashboard.dashcards.length);
+    expect(dashcards).toHaveLength(metabaseSpec.dashboards[0]!.dashcards.length);
     expect(new Set(dashcards.map((d) => d.id)).size).toBe(dashcards.length);
     expect(dashcards.every((d) => d.id < 0)).toBe(true);
   });
@@ -124,10 +133,14 @@ describe('planContent', () => {
         ]);
       else expect(tags).toEqual({});
     }
-    const put = plan.calls.at(-1)!.body as {
-      dashcards: Array<{ card_id: unknown; parameter_mappings: unknown[] }>;
-    };
-    const wired = put.dashcards.filter((d) => d.parameter_mappings.length > 0);
+    const puts = plan.calls.filter((c) => c.kind === 'dashboard' && c.method === 'PUT');
+    const wired = puts
+      .flatMap(
+        (put) =>
+          (put.body as { dashcards: Array<{ card_id: unknown; parameter_mappings: unknown[] }> })
+            .dashcards,
+      )
+      .filter((d) => d.parameter_mappings.length > 0);
     expect(wired.map((d) => (d.card_id as { $ref: string }).$ref).sort()).toEqual(
       metabaseSpec.cards
         .filter((card) => card.dateFilter)
@@ -140,7 +153,9 @@ describe('planContent', () => {
     const state = settled();
     const plan = planContent(metabaseSpec, state);
     expect(plan.calls).toEqual([]);
-    expect(plan.unchanged).toHaveLength(metabaseSpec.cards.length + 2);
+    expect(plan.unchanged).toHaveLength(
+      metabaseSpec.cards.length + 1 + metabaseSpec.dashboards.length,
+    );
   });
 
   it('updates a card whose SQL changed with one PUT on its id', () => {
@@ -212,14 +227,18 @@ describe('planContent', () => {
   });
 
   it('changes a heading in place', () => {
+    const [first, ...others] = metabaseSpec.dashboards;
     const edited: MetabaseSpec = {
       ...metabaseSpec,
-      dashboard: {
-        ...metabaseSpec.dashboard,
-        dashcards: metabaseSpec.dashboard.dashcards.map((d) =>
-          'heading' in d && d.heading === 'Historical' ? { ...d, heading: 'All history' } : d,
-        ),
-      },
+      dashboards: [
+        {
+          ...first!,
+          dashcards: first!.dashcards.map((d) =>
+            'heading' in d && d.heading === 'Historical' ? { ...d, heading: 'All history' } : d,
+          ),
+        },
+        ...others,
+      ],
     };
     const plan = planContent(edited, settled());
     expect(plan.calls.map(describeCall)).toEqual(['update dashboard cpd-incident-trends']);
@@ -380,27 +399,34 @@ describe('matchesDesired', () => {
 });
 
 describe('the spec', () => {
-  const { cards, dashboard } = metabaseSpec;
+  const { cards, dashboards } = metabaseSpec;
+  const dashboard = dashboards[0]!;
 
   it('has unique keys, found again from the descriptions we write', () => {
     const keys = cards.map((card) => card.key);
-    expect(new Set(keys).size).toBe(keys.length);
-    for (const key of [...keys, dashboard.key])
+    expect(new Set([...keys, ...dashboards.map((one) => one.key)]).size).toBe(
+      keys.length + dashboards.length,
+    );
+    for (const key of [...keys, ...dashboards.map((one) => one.key)])
       expect(readKey(describeWithKey('Some text (with brackets).', key))).toBe(key);
     expect(readKey('A card someone made')).toBeUndefined();
   });
 
   it('places every card once, inside the 24-column grid, with no overlaps', () => {
-    const placed = dashboard.dashcards.flatMap((d) => ('card' in d ? [d.card] : []));
+    const placed = dashboards.flatMap((one) =>
+      one.dashcards.flatMap((d) => ('card' in d ? [d.card] : [])),
+    );
     expect(placed.sort()).toEqual(cards.map((card) => card.key).sort());
-    const cells = new Set<string>();
-    for (const d of dashboard.dashcards) {
-      expect(d.col + d.sizeX).toBeLessThanOrEqual(24);
-      for (let row = d.row; row < d.row + d.sizeY; row += 1)
-        for (let col = d.col; col < d.col + d.sizeX; col += 1) {
-          expect(cells.has(`${row},${col}`)).toBe(false);
-          cells.add(`${row},${col}`);
-        }
+    for (const one of dashboards) {
+      const cells = new Set<string>();
+      for (const d of one.dashcards) {
+        expect(d.col + d.sizeX).toBeLessThanOrEqual(24);
+        for (let row = d.row; row < d.row + d.sizeY; row += 1)
+          for (let col = d.col; col < d.col + d.sizeX; col += 1) {
+            expect(cells.has(`${row},${col}`), `${one.key} ${row},${col}`).toBe(false);
+            cells.add(`${row},${col}`);
+          }
+      }
     }
   });
 

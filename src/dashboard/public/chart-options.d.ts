@@ -10,3 +10,4 @@ export interface ChartOption {
 export function formatNumber(value: number): string;
 export function buildOption(data: ChartData): ChartOption;
 export function countPoints(option: ChartOption): number;
+export const mapAspect: number;

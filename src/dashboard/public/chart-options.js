@@ -67,6 +67,7 @@ function thresholdAxis(thresholds) {
 
 /** The ECharts option for one chart's data (src/dashboard/charts.ts, ChartData). */
 export function buildOption(data) {
+  if (data.kind === 'map') return mapOption(data);
   if (data.kind === 'heatmap') return heatmapOption(data);
   if (data.kind === 'bar') return barOption(data);
   return lineOption(data);
@@ -177,6 +178,100 @@ function heatmapOption(data) {
     },
     series: [
       { name: 'Incidents', type: 'heatmap', data: data.cells, emphasis: { disabled: true } },
+    ],
+  };
+}
+
+/** Width over height of a map chart's box (dashboard.css gives .chart-map this aspect ratio). */
+export const mapAspect = 4 / 3;
+
+/**
+ * Longitude and latitude bounds that show every point with a degree of latitude as long as a
+ * degree of longitude is there (cos of the latitude), in a box of mapAspect: no map tiles, the
+ * points' own spread is the map.
+ */
+function mapBounds(data) {
+  const all = [...data.points, ...data.places];
+  const lons = all.map((point) => point.longitude);
+  const lats = all.map((point) => point.latitude);
+  let [west, east] = [Math.min(...lons), Math.max(...lons)];
+  let [south, north] = [Math.min(...lats), Math.max(...lats)];
+  const lonScale = Math.cos((((south + north) / 2) * Math.PI) / 180);
+  // Room at the sides for the names drawn at the outermost places.
+  let width = Math.max((east - west) * lonScale, 0.002) * 1.35;
+  let height = Math.max(north - south, 0.002) * 1.12;
+  if (width / height < mapAspect) width = height * mapAspect;
+  else height = width / mapAspect;
+  const [midLon, midLat] = [(west + east) / 2, (south + north) / 2];
+  west = midLon - width / lonScale / 2;
+  east = midLon + width / lonScale / 2;
+  south = midLat - height / 2;
+  north = midLat + height / 2;
+  return { west, east, south, north };
+}
+
+function mapOption(data) {
+  if (data.points.length === 0) return { ...base, series: [] };
+  const { west, east, south, north } = mapBounds(data);
+  const max = Math.max(1, ...data.points.map((point) => point.value));
+  const hidden = { show: false, axisLine: { show: false }, splitLine: { show: false } };
+  // Equal margins on every side keep the plot's aspect that of the box.
+  const margin = '2%';
+  return {
+    ...base,
+    grid: {
+      left: margin,
+      right: margin,
+      top: margin,
+      bottom: margin,
+      show: true,
+      borderColor: colors.grid,
+      backgroundColor: '#f8fafc',
+    },
+    tooltip: {
+      ...base.tooltip,
+      formatter: (item) =>
+        item.seriesIndex === 0
+          ? `Reporting area ${item.data.name}${item.data.group ? ` (${item.data.group})` : ''}: ${formatNumber(item.data.value[2])}`
+          : item.data.name,
+    },
+    xAxis: { type: 'value', min: west, max: east, ...hidden },
+    yAxis: { type: 'value', min: south, max: north, ...hidden },
+    series: [
+      {
+        name: 'Reports',
+        type: 'scatter',
+        data: data.points.map((point) => ({
+          name: point.name,
+          group: point.group,
+          value: [point.longitude, point.latitude, point.value],
+        })),
+        symbolSize: (value) => 4 + 24 * Math.sqrt(value[2] / max),
+        itemStyle: { color: colors.primary, opacity: 0.55, borderColor: '#fff', borderWidth: 0.5 },
+        emphasis: { itemStyle: { opacity: 0.9 } },
+        z: 2,
+      },
+      {
+        name: 'Neighborhoods',
+        type: 'scatter',
+        silent: true,
+        symbolSize: 0,
+        data: data.places.map((place) => ({
+          name: place.name,
+          value: [place.longitude, place.latitude],
+        })),
+        label: {
+          show: true,
+          formatter: (item) => item.name,
+          fontSize: 11,
+          fontWeight: 600,
+          color: colors.axis,
+          textBorderColor: '#fff',
+          textBorderWidth: 3,
+        },
+        labelLayout: { hideOverlap: true },
+        z: 3,
+      },
     ],
   };
 }
