@@ -9,6 +9,11 @@ export interface TargetTable {
   /** The table rows are upserted into, keyed by `keyColumn`. */
   table: string;
   keyColumn: string;
+  /**
+   * Stored column holding the window field in the form window bounds use (floating local time):
+   * what a complete window read is compared with (`incidents.occurred_local`).
+   */
+  windowColumn: string;
   /** Template of the per-window staging table transform writes (`staging.<name>`). */
   cleanTemplate: string;
   /**

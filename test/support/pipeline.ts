@@ -47,9 +47,13 @@ export interface SyncOutcome {
   error?: unknown;
 }
 
-/** What `cpd sync` does, in this process: plan, claim, run, report. */
-export async function syncInProcess(deps: StepDeps, plan: RunPlan): Promise<SyncOutcome> {
-  const request = await planRun(deps.pool, getDatasetPipeline('3gki-wyrb'), plan, 'cli');
+/** What `cpd sync` does, in this process: plan, claim, run, report (the Police Log by default). */
+export async function syncInProcess(
+  deps: StepDeps,
+  plan: RunPlan,
+  dataset = '3gki-wyrb',
+): Promise<SyncOutcome> {
+  const request = await planRun(deps.pool, getDatasetPipeline(dataset), plan, 'cli');
   const { run, lock } = await claimInProcessRun(deps.pool, request);
   let error: unknown;
   try {

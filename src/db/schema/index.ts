@@ -6,4 +6,5 @@ export * from './pipeline-steps.js';
 export * from './rejected-records.js';
 export * from './sync-state.js';
 export * from './staging.js';
+export * from './staging-crime-reports.js';
 export * from './analytics.js';

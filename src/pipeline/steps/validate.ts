@@ -119,11 +119,13 @@ async function setAsideSupersededRows(
 ): Promise<number> {
   const stamp = definition.fields.find((field) => field.name === definition.cursorField);
   const cast =
-    stamp?.type === 'floating_timestamp'
+    stamp?.type === 'floating_timestamp' || stamp?.type === 'calendar_date'
       ? '::timestamp'
-      : stamp?.type === 'number'
-        ? '::numeric'
-        : '';
+      : stamp?.type === 'fixed_timestamp'
+        ? '::timestamptz'
+        : stamp?.type === 'number'
+          ? '::numeric'
+          : '';
   // Only ids seen more than once are ranked (finding them is a hash aggregate; ranking all rows
   // would sort them all). A whole-number key compares as a number (`0098` and `98` are one
   // incident, as the bigint column will say): as its digits without leading zeros (valid keys are

@@ -1,0 +1,42 @@
+CREATE TABLE "staging"."clean_crime_reports" (
+	"row_number" integer NOT NULL,
+	"file_number" text NOT NULL,
+	"source_row_id" text,
+	"reported_at" timestamp with time zone NOT NULL,
+	"reported_local" timestamp NOT NULL,
+	"reported_date" date NOT NULL,
+	"reported_time_kind" "local_time_kind" DEFAULT 'regular' NOT NULL,
+	"crime_date_time" text,
+	"occurred_from" timestamp with time zone,
+	"occurred_to" timestamp with time zone,
+	"occurred_date" date,
+	"occurred_hour" smallint,
+	"occurred_weekday" smallint,
+	"occurrence_form" "occurrence_form" NOT NULL,
+	"occurred_time_kind" "local_time_kind",
+	"crime" text NOT NULL,
+	"neighborhood" text,
+	"reporting_area" text,
+	"location" text,
+	"latitude" numeric,
+	"longitude" numeric,
+	"source_updated_at" timestamp with time zone NOT NULL,
+	"source_updated_stamp" text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "staging"."raw_crime_reports" (
+	"row_number" integer NOT NULL,
+	":id" text,
+	":updated_at" text,
+	"file_number" text,
+	"date_of_report" text,
+	"crime_date_time" text,
+	"crime" text,
+	"reporting_area" text,
+	"neighborhood" text,
+	"location" text,
+	"reporting_area_lat" text,
+	"reporting_area_lon" text,
+	"extra_fields" text,
+	"raw_json" text
+);
