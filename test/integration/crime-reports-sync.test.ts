@@ -154,9 +154,10 @@ describe('Crime Reports beside the Police Log, on one SODA server', () => {
 
     expect(await policeLogFigures(database)).toEqual(before);
     // A window sync leaves the cursor alone.
-    const cursor = await database.pool.query(`select cursor from sync_state where dataset = $1`, [
-      crimeReports.id,
-    ]);
+    const cursor = await database.pool.query<{ cursor: string }>(
+      `select cursor from sync_state where dataset = $1`,
+      [crimeReports.id],
+    );
     expect(cursor.rows[0]?.cursor ?? null).toBeNull();
   });
 });
