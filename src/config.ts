@@ -37,15 +37,26 @@ const cronExpression = z.string().regex(/^\s*(\S+\s+){4,5}\S+\s*$/, {
   message: 'expected a cron expression of 5 or 6 fields, e.g. "20 * * * *"',
 });
 
+/** A Socrata id (`3gki-wyrb`) or a dataset's short name (`crime-reports`). */
+export const datasetName = /^(?:[a-z0-9]{4}-[a-z0-9]{4}|[a-z][a-z0-9]*(?:-[a-z0-9]+)*)$/;
+
+/** `SYNC_CRON_CRIME_REPORTS` overrides `SYNC_CRON` for the dataset named `crime-reports`. */
+export function syncCronVariable(shortName: string): string {
+  return `SYNC_CRON_${shortName.toUpperCase().replaceAll('-', '_')}`;
+}
+
 export const envSchema = z.object({
   DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:'], 'a PostgreSQL URL').optional(),
   REDIS_URL: urlWithScheme(['redis:', 'rediss:'], 'a Redis URL').default('redis://127.0.0.1:6379'),
   SOCRATA_BASE_URL: urlWithScheme(['http:', 'https:'], 'an http(s) URL').default(
     'https://data.cambridgema.gov',
   ),
+  /** The default dataset of commands and routes given none: a Socrata id or a short name. */
   SOCRATA_DATASET: z
     .string()
-    .regex(/^[a-z0-9]{4}-[a-z0-9]{4}$/, { message: 'expected a Socrata dataset id like 3gki-wyrb' })
+    .regex(datasetName, {
+      message: 'expected a Socrata dataset id like 3gki-wyrb, or a short name like crime-reports',
+    })
     .default('3gki-wyrb'),
   SOCRATA_APP_TOKEN: z.string().min(1).optional(),
   SOCRATA_PAGE_SIZE: integer(1, 50_000, 'rows per page').default(50_000),
@@ -116,6 +127,18 @@ export type Env = z.infer<typeof envSchema>;
 export interface Config extends Env {
   /** Absolute folder for local state: the embedded PostgreSQL cluster lives under it. */
   dataDir: string;
+  /** Per-dataset schedules, by variable name (`SYNC_CRON_CRIME_REPORTS`): see syncCronOf. */
+  syncCronOverrides: Record<string, string>;
+}
+
+/**
+ * The schedule of a dataset: its own `SYNC_CRON_<NAME>` when set (`off`: none), else `SYNC_CRON`.
+ */
+export function syncCronOf(
+  config: Pick<Config, 'SYNC_CRON' | 'syncCronOverrides'>,
+  shortName: string,
+): string {
+  return (config.syncCronOverrides[syncCronVariable(shortName)] ?? config.SYNC_CRON).trim();
 }
 
 /** Thrown when the environment is invalid; `problems` holds one line per bad variable. */
@@ -136,16 +159,28 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
   );
   const result = envSchema.safeParse(present);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? 'environment');
-      const got =
-        typeof present[name] === 'string' ? ` (got ${quoteForDisplay(name, present[name])})` : '';
-      return `${name}: ${issue.message}${got}`;
-    });
-    throw new ConfigError(problems);
+  const overrides = Object.entries(present).filter(([name]) => /^SYNC_CRON_[A-Z0-9_]+$/.test(name));
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'environment');
+        const got =
+          typeof present[name] === 'string' ? ` (got ${quoteForDisplay(name, present[name])})` : '';
+        return `${name}: ${issue.message}${got}`;
+      });
+  for (const [name, value] of overrides) {
+    const cron = cronExpression.safeParse(value);
+    if (!cron.success && value!.trim() !== 'off')
+      problems.push(
+        `${name}: ${cron.error.issues[0]!.message} (got ${quoteForDisplay(name, value!)})`,
+      );
   }
-  return { ...result.data, dataDir: resolve(cwd, result.data.CPD_DATA_DIR) };
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
+  return {
+    ...result.data,
+    dataDir: resolve(cwd, result.data.CPD_DATA_DIR),
+    syncCronOverrides: Object.fromEntries(overrides) as Record<string, string>,
+  };
 }
 
 const secretNames = new Set(['ADMIN_TOKEN', 'SOCRATA_APP_TOKEN', 'METABASE_ADMIN_PASSWORD']);

@@ -18,6 +18,7 @@ import {
   emptyRequest,
   runIdParams,
   runListQuery,
+  syncRequest,
   type RunAccepted,
   type RunDetail,
 } from './schemas.js';
@@ -124,26 +125,35 @@ export function createRunsRouter(deps: RunsDeps): Router {
     });
     if (problems.length > 0) throw invalidRequest(problems);
     const plan: RunPlan = { mode: 'window', from: body.from, to: body.to, windowSize: body.window };
-    const { run, created } = await onQueue(() => deps.orchestrator.requestRun(plan, 'api'));
+    const { run, created } = await onQueue(() =>
+      deps.orchestrator.requestRun(plan, 'api', body.dataset),
+    );
     await answerRun(res, run.id, created, run.windowCount);
   });
 
   router.post('/syncs', ...write, async (req, res) => {
-    requireValid(emptyRequest, req.body ?? {}, 'body');
+    const { dataset } = requireValid(syncRequest, req.body ?? {}, 'body');
     const plan: RunPlan = { mode: 'incremental', lookbackHours: deps.lookbackHours };
-    const { run, created } = await onQueue(() => deps.orchestrator.requestRun(plan, 'api'));
+    const { run, created } = await onQueue(() =>
+      deps.orchestrator.requestRun(plan, 'api', dataset),
+    );
     await answerRun(res, run.id, created, run.windowCount);
   });
 
   // The run list is what operators' scripts and pages poll; the same page asked for at once is
   // read, serialised and hashed once.
   const readRunList = coalesceReads(async (key) => {
-    const query = JSON.parse(key) as { limit: number; state?: RunState; before?: number };
+    const query = JSON.parse(key) as {
+      limit: number;
+      state?: RunState;
+      before?: number;
+      dataset?: string;
+    };
     const { rows, more } = await listRuns(deps.pool, query);
     const last = rows.at(-1);
     const next =
       more && last
-        ? `/api/runs?${new URLSearchParams({ limit: String(query.limit), ...(query.state && { state: query.state }), before: String(last.id) }).toString()}`
+        ? `/api/runs?${new URLSearchParams({ limit: String(query.limit), ...(query.state && { state: query.state }), ...(query.dataset && { dataset: query.dataset }), before: String(last.id) }).toString()}`
         : null;
     const body = Buffer.from(JSON.stringify({ runs: rows.map(toRunSummary), next }));
     return { body, etag: `W/"${createHash('sha1').update(body).digest('base64url')}"` };
@@ -156,6 +166,7 @@ export function createRunsRouter(deps: RunsDeps): Router {
         limit: query.limit ?? defaultPageSize,
         state: query.state,
         before: query.before,
+        dataset: query.dataset,
       }),
     );
     // A poller sending If-None-Match gets 304 when nothing changed.

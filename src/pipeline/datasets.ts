@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import { describeKnownDatasets, getDataset } from '../source/datasets/index.js';
+import { describeKnownDatasets } from '../source/datasets/index.js';
 import type { DatasetPipeline } from './target.js';
 import { crimeReportsPipeline } from './targets/crime-reports.js';
 import { policeLogPipeline } from './targets/incidents.js';
@@ -16,7 +16,8 @@ const byId = new Map(pipelines.map((pipeline) => [pipeline.source.id, pipeline])
 
 /** The pipeline of a dataset named by its Socrata id or short name (`xuad-73uj`, `crime-reports`). */
 export function getDatasetPipeline(idOrName: string): DatasetPipeline {
-  const pipeline = byId.get(idOrName) ?? byId.get(getDataset(idOrName).id);
+  const pipeline =
+    byId.get(idOrName) ?? pipelines.find((candidate) => candidate.source.shortName === idOrName);
   if (!pipeline) {
     throw new UserError(
       'dataset.unknown',
@@ -26,7 +27,7 @@ export function getDatasetPipeline(idOrName: string): DatasetPipeline {
   return pipeline;
 }
 
-/** Every registered pipeline, the default dataset's first when it is given. */
+/** Every registered pipeline. */
 export function listDatasetPipelines(): readonly DatasetPipeline[] {
   return pipelines;
 }
