@@ -8,3 +8,4 @@ export * from './sync-state.js';
 export * from './staging.js';
 export * from './staging-crime-reports.js';
 export * from './analytics.js';
+// cpd dataset scaffold: tables

@@ -4,7 +4,7 @@ import { parseOccurrenceTime } from '../occurrence-time.js';
 import type { DatasetPipeline, TargetTable } from '../target.js';
 import { normalizeText } from '../text.js';
 import type { RowOf, ValidRow } from '../validate-row.js';
-import { normalizeStamp } from '../windows.js';
+import { normalizeFixedStamp, normalizeStamp } from '../windows.js';
 
 /** Crime Reports rows → `crime_reports` (src/db/schema/crime-reports.ts). */
 
@@ -34,11 +34,6 @@ const columns = [
 ] as const;
 
 const { timeZone } = crimeReports;
-
-/** `:updated_at` in one shape, `YYYY-MM-DDTHH:mm:ss.SSSZ`, so stamps compare as text (the cursor). */
-export function normalizeFixedStamp(stamp: string): string {
-  return `${normalizeStamp(stamp.slice(0, -1))}Z`;
-}
 
 /** Pure: a validated Crime Reports row as a `crime_reports` row. */
 export function transformCrimeReportRow(input: ValidRow): Array<string | number | null> {
