@@ -44,6 +44,14 @@ export function isAcceptableMetabasePassword(password: string): boolean {
   return password.length >= 8 && /\p{L}/u.test(password) && /\d/.test(password);
 }
 
+/** A Socrata id (`3gki-wyrb`) or a dataset's short name (`crime-reports`). */
+export const datasetName = /^(?:[a-z0-9]{4}-[a-z0-9]{4}|[a-z][a-z0-9]*(?:-[a-z0-9]+)*)$/;
+
+/** `SYNC_CRON_CRIME_REPORTS` overrides `SYNC_CRON` for the dataset named `crime-reports`. */
+export function syncCronVariable(shortName: string): string {
+  return `SYNC_CRON_${shortName.toUpperCase().replaceAll('-', '_')}`;
+}
+
 export const envSchema = z.object({
   DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:'], 'a PostgreSQL URL').optional(),
   // A password apart from its URL, as it is: any characters, no URL-encoding (compose passes it
@@ -53,9 +61,12 @@ export const envSchema = z.object({
   SOCRATA_BASE_URL: urlWithScheme(['http:', 'https:'], 'an http(s) URL').default(
     'https://data.cambridgema.gov',
   ),
+  /** The default dataset of commands and routes given none: a Socrata id or a short name. */
   SOCRATA_DATASET: z
     .string()
-    .regex(/^[a-z0-9]{4}-[a-z0-9]{4}$/, { message: 'expected a Socrata dataset id like 3gki-wyrb' })
+    .regex(datasetName, {
+      message: 'expected a Socrata dataset id like 3gki-wyrb, or a short name like crime-reports',
+    })
     .default('3gki-wyrb'),
   SOCRATA_APP_TOKEN: z.string().min(1).optional(),
   SOCRATA_PAGE_SIZE: integer(1, 50_000, 'rows per page').default(50_000),
@@ -138,6 +149,18 @@ export type Env = z.infer<typeof envSchema>;
 export interface Config extends Env {
   /** Absolute folder for local state: the embedded PostgreSQL cluster lives under it. */
   dataDir: string;
+  /** Per-dataset schedules, by variable name (`SYNC_CRON_CRIME_REPORTS`): see syncCronOf. */
+  syncCronOverrides: Record<string, string>;
+}
+
+/**
+ * The schedule of a dataset: its own `SYNC_CRON_<NAME>` when set (`off`: none), else `SYNC_CRON`.
+ */
+export function syncCronOf(
+  config: Pick<Config, 'SYNC_CRON' | 'syncCronOverrides'>,
+  shortName: string,
+): string {
+  return (config.syncCronOverrides[syncCronVariable(shortName)] ?? config.SYNC_CRON).trim();
 }
 
 /** Thrown when the environment is invalid; `problems` holds one line per bad variable. */
@@ -158,15 +181,23 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
   );
   const result = envSchema.safeParse(present);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? 'environment');
-      const got =
-        typeof present[name] === 'string' ? ` (got ${quoteForDisplay(name, present[name])})` : '';
-      return `${name}: ${issue.message}${got}`;
-    });
-    throw new ConfigError(problems);
+  const overrides = Object.entries(present).filter(([name]) => /^SYNC_CRON_[A-Z0-9_]+$/.test(name));
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'environment');
+        const got =
+          typeof present[name] === 'string' ? ` (got ${quoteForDisplay(name, present[name])})` : '';
+        return `${name}: ${issue.message}${got}`;
+      });
+  for (const [name, value] of overrides) {
+    const cron = cronExpression.safeParse(value);
+    if (!cron.success && value!.trim() !== 'off')
+      problems.push(
+        `${name}: ${cron.error.issues[0]!.message} (got ${quoteForDisplay(name, value!)})`,
+      );
   }
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const data = result.data;
   return {
     ...data,
@@ -176,6 +207,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
       data.METABASE_DATABASE_PASSWORD,
     ),
     dataDir: resolve(cwd, data.CPD_DATA_DIR),
+    syncCronOverrides: Object.fromEntries(overrides) as Record<string, string>,
   };
 }
 

@@ -15,9 +15,12 @@ import {
   type WindowSize,
 } from '../pipeline/windows.js';
 import { createOrchestrator } from '../queue/orchestrator.js';
+import { getDatasetPipeline } from '../pipeline/datasets.js';
+import { addDatasetOption, datasetOf } from './dataset-option.js';
 import { runCommand } from './run-command.js';
 
 interface BackfillOptions {
+  dataset?: string;
   from: string;
   to: string;
   window: string;
@@ -29,11 +32,12 @@ const backfillSizes = windowSizes.filter((size) => size !== 'all');
 const endStates = new Set(['completed', 'failed', 'crashed', 'cancelled']);
 
 export function registerBackfillCommand(program: Command): void {
-  program
+  const command = program
     .command('backfill')
     .description(
       'Enqueue a backfill of a date range on the job queue and follow it until it ends (workers run it: cpd up or cpd worker)',
-    )
+    );
+  addDatasetOption(command)
     .requiredOption('--from <date>', 'start, inclusive (YYYY-MM-DD, local time)')
     .requiredOption('--to <date>', 'end, exclusive (YYYY-MM-DD)')
     .option('--window <size>', `window size: ${backfillSizes.join(', ')}`, 'month')
@@ -41,6 +45,7 @@ export function registerBackfillCommand(program: Command): void {
     .action(
       runCommand('backfill', async (config, options: BackfillOptions) => {
         const { from, to } = parseDateRange(options.from, options.to);
+        const dataset = getDatasetPipeline(datasetOf(config, options)).source;
         if (!(windowSizes as readonly string[]).includes(options.window)) {
           throw new UserError(
             'input.window',
@@ -74,10 +79,11 @@ export function registerBackfillCommand(program: Command): void {
           const { run, created } = await orchestrator.requestRun(
             { mode: 'window', from, to, windowSize: options.window as WindowSize },
             'cli',
+            dataset.id,
           );
           process.stderr.write(
             created
-              ? `Run ${run.id}: backfill of [${from}, ${to}) in ${run.windowCount} ${options.window} window(s), enqueued.\n`
+              ? `Run ${run.id}: backfill of ${dataset.shortName} [${from}, ${to}) in ${run.windowCount} ${options.window} window(s), enqueued.\n`
               : `Run ${run.id} for the same range is already active; following it.\n`,
           );
           if ((await orchestrator.queues.extract.getWorkersCount()) === 0) {

@@ -24,9 +24,11 @@ import {
   type WindowSize,
 } from '../pipeline/windows.js';
 import { createSodaClientFromConfig } from '../source/client.js';
+import { addDatasetOption, datasetOf } from './dataset-option.js';
 import { runCommand } from './run-command.js';
 
 interface SyncOptions {
+  dataset?: string;
   from?: string;
   to?: string;
   window: string;
@@ -35,12 +37,13 @@ interface SyncOptions {
 }
 
 export function registerSyncCommand(program: Command): void {
-  program
+  const command = program
     .command('sync')
     .description(
       'Run the pipeline here, in this process: incremental by default (what changed since the last sync), or a date range with --from/--to. Uses the embedded PostgreSQL when DATABASE_URL is unset.',
     )
-    .option('--from <date>', 'start of a date range, inclusive (YYYY-MM-DD, local time)')
+    .option('--from <date>', 'start of a date range, inclusive (YYYY-MM-DD, local time)');
+  addDatasetOption(command)
     .option('--to <date>', 'end of the range, exclusive (YYYY-MM-DD)')
     .option(
       '--window <size>',
@@ -95,7 +98,7 @@ async function sync(config: Config, options: SyncOptions): Promise<number> {
   const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, {
     command: 'sync',
   });
-  const pipeline = getDatasetPipeline(config.SOCRATA_DATASET);
+  const pipeline = getDatasetPipeline(datasetOf(config, options));
   // Each running step reads on one connection and writes on another; the run holds one more.
   const database = await openDatabase(config, {
     log: (message) => log.debug(message),

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { RunState } from '../db/schema/enums.js';
+import { getDatasetPipeline } from '../pipeline/datasets.js';
 import type { RunRow, StepRow } from './run-view.js';
 
 /** The ledger reads behind the runs endpoints. */
@@ -23,7 +24,13 @@ const runColumns = `
  */
 export async function listRuns(
   pool: pg.Pool,
-  options: { limit: number; state?: RunState | undefined; before?: number | undefined },
+  options: {
+    limit: number;
+    state?: RunState | undefined;
+    before?: number | undefined;
+    /** Short name or Socrata id. */
+    dataset?: string | undefined;
+  },
 ): Promise<{ rows: RunRow[]; more: boolean }> {
   const { rows } = await pool.query<RunRow>({
     // Named: prepared once per connection, so the busiest read skips planning.
@@ -31,9 +38,15 @@ export async function listRuns(
     text: `select ${runColumns}
              from pipeline_runs r
             where ($1::run_state is null or r.state = $1) and ($2::bigint is null or r.id < $2)
+              and ($4::text is null or r.dataset = $4)
             order by r.id desc
             limit $3`,
-    values: [options.state ?? null, options.before ?? null, options.limit + 1],
+    values: [
+      options.state ?? null,
+      options.before ?? null,
+      options.limit + 1,
+      options.dataset === undefined ? null : getDatasetPipeline(options.dataset).source.id,
+    ],
   });
   return { rows: rows.slice(0, options.limit), more: rows.length > options.limit };
 }

@@ -22,6 +22,7 @@ import {
   emptyRequest,
   runIdParams,
   runListQuery,
+  syncRequest,
   type RunAccepted,
   type RunDetail,
 } from './schemas.js';
@@ -143,14 +144,18 @@ export function createRunsRouter(deps: RunsDeps): Router {
     if (tooManyWindows) problems.push({ field: 'window', message: tooManyWindows });
     if (problems.length > 0) throw invalidRequest(problems);
     const plan: RunPlan = { mode: 'window', from: body.from, to: body.to, windowSize: body.window };
-    const { run, created } = await onQueue(() => deps.orchestrator.requestRun(plan, 'api'));
+    const { run, created } = await onQueue(() =>
+      deps.orchestrator.requestRun(plan, 'api', body.dataset),
+    );
     await answerRun(res, run.id, created, run.windowCount);
   });
 
   router.post('/syncs', ...write, async (req, res) => {
-    requireValid(emptyRequest, req.body ?? {}, 'body');
+    const { dataset } = requireValid(syncRequest, req.body ?? {}, 'body');
     const plan: RunPlan = { mode: 'incremental', lookbackHours: deps.lookbackHours };
-    const { run, created } = await onQueue(() => deps.orchestrator.requestRun(plan, 'api'));
+    const { run, created } = await onQueue(() =>
+      deps.orchestrator.requestRun(plan, 'api', dataset),
+    );
     await answerRun(res, run.id, created, run.windowCount);
   });
 
@@ -163,12 +168,13 @@ export function createRunsRouter(deps: RunsDeps): Router {
       limit: number;
       state?: RunState;
       before?: number;
+      dataset?: string;
     };
     const { rows, more } = await listRuns(deps.pool, query);
     const last = rows.at(-1);
     const next =
       more && last
-        ? `/api/runs?${new URLSearchParams({ limit: String(query.limit), ...(query.state && { state: query.state }), before: String(last.id) }).toString()}`
+        ? `/api/runs?${new URLSearchParams({ limit: String(query.limit), ...(query.state && { state: query.state }), ...(query.dataset && { dataset: query.dataset }), before: String(last.id) }).toString()}`
         : null;
     const runs = rows.map((row) => toRunSummary(asAdmin ? row : redactRow(row)));
     const body = Buffer.from(JSON.stringify({ runs, next }));
@@ -183,6 +189,7 @@ export function createRunsRouter(deps: RunsDeps): Router {
         limit: query.limit ?? defaultPageSize,
         state: query.state,
         before: query.before,
+        dataset: query.dataset,
       }),
     );
     // A poller sending If-None-Match gets 304 when nothing changed.

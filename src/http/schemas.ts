@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { runMode, runState, runTrigger, stepName } from '../db/schema/enums.js';
+import { listDatasetPipelines } from '../pipeline/datasets.js';
 
 /**
  * The API's shapes, in zod. Request schemas validate what clients send (strict: unknown fields
@@ -19,6 +20,17 @@ const dateField = (name: string, meaning: string) =>
     })
     .describe(`${name}: ${meaning} (YYYY-MM-DD, local time in America/New_York)`);
 
+const datasetNames = listDatasetPipelines().flatMap(({ source }) => [source.shortName, source.id]);
+
+/** A dataset by short name or Socrata id; the routes default to SOCRATA_DATASET without one. */
+const datasetField = z
+  .enum(datasetNames as [string, ...string[]], {
+    error: (issue) =>
+      `expected a dataset: one of ${datasetNames.join(', ')}; got ${JSON.stringify(issue.input)}`,
+  })
+  .optional()
+  .describe('the dataset, by short name or Socrata id; default the Police Log (SOCRATA_DATASET)');
+
 export const backfillRequest = z
   .strictObject({
     from: dateField('from', 'the first day to load, inclusive'),
@@ -30,15 +42,24 @@ export const backfillRequest = z
       })
       .default('month')
       .describe('how the range is cut into windows, each its own chain of steps; default month'),
+    dataset: datasetField,
   })
   .meta({
     title: 'BackfillRequest',
-    examples: [{ from: '2025-01-01', to: '2026-01-01', window: 'month' }],
+    examples: [
+      { from: '2025-01-01', to: '2026-01-01', window: 'month' },
+      { dataset: 'crime-reports', from: '2024-01-01', to: '2025-01-01' },
+    ],
   });
 export type BackfillRequest = z.output<typeof backfillRequest>;
 
-/** Incremental sync and retry take no options; a body, if sent, must be an empty object. */
+/** Retry takes no options; a body, if sent, must be an empty object. */
 export const emptyRequest = z.strictObject({}).meta({ title: 'EmptyRequest' });
+
+/** An incremental sync names its dataset, or none (SOCRATA_DATASET); no body means the default. */
+export const syncRequest = z
+  .strictObject({ dataset: datasetField })
+  .meta({ title: 'SyncRequest', examples: [{}, { dataset: 'crime-reports' }] });
 
 const positiveId = (what: string) =>
   z
@@ -71,6 +92,7 @@ export const runListQuery = z.strictObject({
   before: positiveId('a run id to page from')
     .optional()
     .describe('the next page: runs older than this id (the `next` link gives it)'),
+  dataset: datasetField.describe('only runs of this dataset (short name or Socrata id)'),
 });
 export type RunListQuery = z.output<typeof runListQuery>;
 

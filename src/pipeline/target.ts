@@ -10,6 +10,11 @@ export interface TargetTable {
   table: string;
   keyColumn: string;
   /**
+   * Stored column holding the window field in the form window bounds use (floating local time):
+   * what a complete window read is compared with (`incidents.occurred_local`).
+   */
+  windowColumn: string;
+  /**
    * Columns transform produces, in the order `transform` returns values. They exist in the target
    * table (whose shape the clean staging table takes), except `cursorColumn`, which exists only
    * in staging.

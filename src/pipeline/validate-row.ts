@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DatasetDefinition, SourceField } from '../source/dataset.js';
+import type { DatasetDefinition, SodaFieldType, SourceField } from '../source/dataset.js';
 import { isFloatingTimestamp } from './local-time.js';
 
 /**
@@ -17,11 +17,53 @@ export const rejectReasons = [
   'non_numeric_id',
   'not_an_integer',
   'text_too_long',
+  'not_a_number',
 ] as const;
 export type RejectReason = (typeof rejectReasons)[number];
 
-/** A row that passed: the definition's fields, as strings; absent (or null) when the source left them out. */
-export type ValidRow = Record<string, string | null | undefined>;
+/**
+ * A row that passed: the definition's fields, absent (or null) when the source left them out.
+ * Text, numbers and timestamps are strings, as SODA sends them; the other types are what their
+ * SODA JSON is (sourceValue types below). A mapping reads its own fields' types from its definition.
+ */
+export type ValidRow = Record<string, SourceValue | null | undefined>;
+
+/** The row of a dataset whose fields are all text-like (strings): the Police Log's. */
+export type TextRow = Record<string, string | null | undefined>;
+
+type ValueOfType<T extends SodaFieldType> = T extends 'checkbox'
+  ? boolean
+  : T extends 'point'
+    ? SodaPoint
+    : T extends 'location'
+      ? SodaLocation
+      : T extends 'url'
+        ? SodaUrl
+        : string;
+
+/** A valid row typed from a definition written `as const`: required fields present, the others optional. */
+export type RowOf<D extends DatasetDefinition> = {
+  [F in D['fields'][number] as F['name']]: F['required'] extends true
+    ? ValueOfType<F['type']>
+    : ValueOfType<F['type']> | null | undefined;
+};
+
+export type SourceValue = string | boolean | SodaPoint | SodaLocation | SodaUrl;
+/** GeoJSON, longitude first. */
+export interface SodaPoint {
+  type: 'Point';
+  coordinates: [number, number];
+}
+/** `human_address` is itself JSON text (`{"address": …, "city": …}`). */
+export interface SodaLocation {
+  latitude?: string | undefined;
+  longitude?: string | undefined;
+  human_address?: string | undefined;
+}
+export interface SodaUrl {
+  url: string;
+  description?: string | undefined;
+}
 
 export type RowVerdict =
   { ok: true; row: ValidRow } | { ok: false; reason: RejectReason; detail: string };
@@ -42,7 +84,17 @@ function fieldChecks(
     ['nul_byte', 'contains a NUL character', (value) => !value.includes('\u0000')],
   ];
   if (field.required) checks.push(['missing_field', 'is empty', (value) => value.trim() !== '']);
-  if (field.type === 'floating_timestamp') {
+  if (field.type === 'fixed_timestamp') {
+    checks.push([
+      'bad_timestamp',
+      'is not a UTC timestamp like 2025-03-06T01:07:00.000Z',
+      isFixedTimestamp,
+    ]);
+  }
+  if (field.type === 'number') {
+    checks.push(['not_a_number', 'is not a number', (value) => numberPattern.test(value)]);
+  }
+  if (field.type === 'floating_timestamp' || field.type === 'calendar_date') {
     checks.push([
       'bad_timestamp',
       'is not a timestamp like 2025-03-06T01:07:00.000',
@@ -68,7 +120,36 @@ function fieldChecks(
   return checks;
 }
 
+const numberPattern = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
+
+/** `YYYY-MM-DDTHH:mm:ss[.SSS]Z`, a real calendar time: how SODA writes a fixed timestamp. */
+export function isFixedTimestamp(value: string): boolean {
+  return value.endsWith('Z') && isFloatingTimestamp(value.slice(0, -1));
+}
+
+const finite = z.number().refine(Number.isFinite);
+const soda = {
+  // A checkbox is a JSON boolean; `"true"`/`"false"` as text are read too (CSV-minded sources).
+  checkbox: z.union([z.boolean(), z.enum(['true', 'false']).transform((text) => text === 'true')]),
+  point: z.object({ type: z.literal('Point'), coordinates: z.tuple([finite, finite]) }),
+  location: z.object({
+    latitude: z.string().optional(),
+    longitude: z.string().optional(),
+    human_address: z.string().optional(),
+  }),
+  url: z.object({ url: z.string(), description: z.string().optional() }),
+};
+
 function fieldSchema(field: SourceField, definition: DatasetDefinition) {
+  if (
+    field.type === 'checkbox' ||
+    field.type === 'point' ||
+    field.type === 'location' ||
+    field.type === 'url'
+  ) {
+    const schema = soda[field.type];
+    return field.required ? schema : schema.nullish();
+  }
   const checks = fieldChecks(field, definition);
   // One check function per field rather than a chain of refinements: this runs on every row of
   // million-row extracts, and a single pass is several times cheaper.

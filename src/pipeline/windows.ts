@@ -130,3 +130,8 @@ export function normalizeStamp(stamp: string): string {
       ? `${stamp}.000`
       : stamp.padEnd(23, '0');
 }
+
+/** A fixed stamp (`…Z`) in one shape, `YYYY-MM-DDTHH:mm:ss.SSSZ`, so stamps compare as text. */
+export function normalizeFixedStamp(stamp: string): string {
+  return `${normalizeStamp(stamp.endsWith('Z') ? stamp.slice(0, -1) : stamp)}Z`;
+}

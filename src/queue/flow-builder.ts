@@ -2,7 +2,7 @@ import type { FlowJob, FlowJobNode } from 'bullmq';
 import type { StepName } from '../db/schema/enums.js';
 import { stepOrder } from '../pipeline/ledger.js';
 import { jobOptionsFor } from './catalogue.js';
-import { runJobId, stepJobId } from './names.js';
+import { jobNameOf, runJobId, stepJobId } from './names.js';
 
 /**
  * A run as a BullMQ flow: the run job is the parent of one chain per window, and in a chain each
@@ -10,12 +10,16 @@ import { runJobId, stepJobId } from './names.js';
  * extract. A step that fails for good fails its chain and the run (failParentOnFailure); the
  * ledger records where. Pure: it only builds the description FlowProducer.add takes.
  */
-export function buildRunFlow(run: { id: number; windowCount: number }, backoffScale = 1): FlowJob {
+export function buildRunFlow(
+  run: { id: number; windowCount: number },
+  backoffScale = 1,
+  datasetShortName?: string,
+): FlowJob {
   const windows = Array.from({ length: run.windowCount }, (_, windowIndex) =>
-    buildChain(run.id, windowIndex, backoffScale),
+    buildChain(run.id, windowIndex, backoffScale, datasetShortName),
   );
   return {
-    name: 'run',
+    name: jobNameOf('run', datasetShortName),
     queueName: 'flows',
     data: { runId: run.id },
     opts: { jobId: runJobId(run.id), ...jobOptionsFor('run', backoffScale) },
@@ -23,9 +27,15 @@ export function buildRunFlow(run: { id: number; windowCount: number }, backoffSc
   };
 }
 
-function buildChain(runId: number, windowIndex: number, backoffScale: number): FlowJobNode {
+function buildChain(
+  runId: number,
+  windowIndex: number,
+  backoffScale: number,
+  datasetShortName: string | undefined,
+): FlowJobNode {
   let chain: FlowJobNode | undefined;
-  for (const step of stepOrder) chain = stepNode(runId, windowIndex, step, backoffScale, chain);
+  for (const step of stepOrder)
+    chain = stepNode(runId, windowIndex, step, backoffScale, chain, datasetShortName);
   return chain!;
 }
 
@@ -35,9 +45,10 @@ function stepNode(
   step: StepName,
   backoffScale: number,
   child: FlowJobNode | undefined,
+  datasetShortName: string | undefined,
 ): FlowJobNode {
   const node = {
-    name: step,
+    name: jobNameOf(step, datasetShortName),
     queueName: step,
     data: { runId, windowIndex },
     opts: {

@@ -7,6 +7,20 @@ import type { StepName } from '../db/schema/enums.js';
 export const queueNames = ['flows', 'extract', 'validate', 'transform', 'load'] as const;
 export type QueueName = (typeof queueNames)[number];
 
+/**
+ * A job's name as Bull Board lists it: the catalogue's name, then the dataset's short name
+ * (`extract crime-reports`), so two datasets' runs read apart. Workers look the job up by the
+ * first word (catalogueNameOf).
+ */
+export function jobNameOf(name: string, datasetShortName: string | undefined): string {
+  return datasetShortName === undefined ? name : `${name} ${datasetShortName}`;
+}
+
+export function catalogueNameOf(jobName: string): string {
+  const space = jobName.indexOf(' ');
+  return space < 0 ? jobName : jobName.slice(0, space);
+}
+
 export function runJobId(runId: number): string {
   return `run-${runId}`;
 }

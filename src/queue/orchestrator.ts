@@ -18,8 +18,15 @@ export interface Orchestrator {
   queues: Record<QueueName, Queue>;
   /** Waits for Redis (false after the time given): requests fail fast while it is away. */
   ready(timeoutMs: number): Promise<boolean>;
-  /** Plans, records and enqueues a run; an identical active run is returned instead. */
-  requestRun(plan: RunPlan, trigger: RunTrigger): Promise<{ run: RunRecord; created: boolean }>;
+  /**
+   * Plans, records and enqueues a run of a dataset (id or short name; default the orchestrator's
+   * own); an identical active run is returned instead.
+   */
+  requestRun(
+    plan: RunPlan,
+    trigger: RunTrigger,
+    dataset?: string,
+  ): Promise<{ run: RunRecord; created: boolean }>;
   /**
    * Retries a failed run: the lowest failed step of each failed chain. Workers then resume each
    * failed ancestor as its child completes (see workers.ts), so the chain runs again in order.
@@ -32,6 +39,7 @@ export interface OrchestratorOptions {
   pool: pg.Pool;
   redisUrl: string;
   prefix: string;
+  /** The dataset of requests that name none (SOCRATA_DATASET). */
   datasetId: string;
   /** Shortens retry delays (tests); 1 in production. */
   backoffScale?: number;
@@ -46,12 +54,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   for (const queue of Object.values(queues)) queue.on('error', () => undefined);
   const flowProducer = new FlowProducer({ connection, prefix });
   flowProducer.on('error', () => undefined);
-  const pipeline = getDatasetPipeline(options.datasetId);
+  // Checked at once, so a bad SOCRATA_DATASET fails at start rather than at the first request.
+  getDatasetPipeline(options.datasetId);
 
   /** Adds the run's flow once: a run still `scheduled` was never enqueued (or its enqueuer died). */
-  async function enqueue(run: RunRecord): Promise<void> {
+  async function enqueue(run: RunRecord, datasetId: string): Promise<void> {
     if (run.state !== 'scheduled') return;
-    await flowProducer.add(buildRunFlow(run, options.backoffScale));
+    const { shortName } = getDatasetPipeline(datasetId).source;
+    await flowProducer.add(buildRunFlow(run, options.backoffScale, shortName));
     await pool.query(
       `update pipeline_runs set state = 'pending' where id = $1 and state = 'scheduled'`,
       [run.id],
@@ -61,16 +71,16 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   return {
     queues,
     ready: (timeoutMs) => waitUntilReady(connection, timeoutMs),
-    async requestRun(plan, trigger) {
-      const request = await planRun(pool, pipeline, plan, trigger);
+    async requestRun(plan, trigger, dataset = options.datasetId) {
+      const request = await planRun(pool, getDatasetPipeline(dataset), plan, trigger);
       const { run, created } = await createRun(pool, request);
-      await enqueue(run);
+      await enqueue(run, request.dataset);
       return { run, created };
     },
 
     async retryRun(runId) {
-      const { rows } = await pool.query<{ state: string; windowCount: number }>(
-        'select state, window_count as "windowCount" from pipeline_runs where id = $1',
+      const { rows } = await pool.query<{ state: string; windowCount: number; dataset: string }>(
+        'select state, window_count as "windowCount", dataset from pipeline_runs where id = $1',
         [runId],
       );
       const run = rows[0];
@@ -89,7 +99,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           `update pipeline_runs set state = 'scheduled', error = null, ended_at = null where id = $1`,
           [runId],
         );
-        await enqueue({ id: runId, state: 'scheduled', windowCount: run.windowCount } as RunRecord);
+        await enqueue(
+          { id: runId, state: 'scheduled', windowCount: run.windowCount } as RunRecord,
+          run.dataset,
+        );
         return { retried: [runJobId(runId)] };
       }
       // BullMQ (6.7) moves a retried parent straight to waiting, whatever its children's state:

@@ -5,6 +5,7 @@ import { finishRun } from '../pipeline/flow.js';
 import { runStep } from '../pipeline/run-step.js';
 import type { StepDeps } from '../pipeline/steps/context.js';
 import { jobCatalogue, type JobName, type JobPayload } from './catalogue.js';
+import { catalogueNameOf } from './names.js';
 import type { Orchestrator } from './orchestrator.js';
 
 /** What a processor returns: small, counts only (it is stored in Redis with the job). */
@@ -64,10 +65,11 @@ export function createProcessors(deps: ProcessorDeps): Processors {
       if (!completed) throw new Error(`run ${runId} has steps that did not complete`);
       return { runId, completed };
     },
-    async trigger() {
+    async trigger({ dataset }) {
       const { run, created } = await deps.orchestrator.requestRun(
         { mode: 'incremental', lookbackHours: deps.lookbackHours },
         'schedule',
+        dataset,
       );
       return { runId: run.id, created };
     },
@@ -76,8 +78,9 @@ export function createProcessors(deps: ProcessorDeps): Processors {
 
 /** Checks a job against the catalogue before its processor sees it. */
 export function parseJob(job: Job): { name: JobName; payload: unknown } {
+  const name = catalogueNameOf(job.name);
   const definition = (jobCatalogue as Record<string, (typeof jobCatalogue)[JobName] | undefined>)[
-    job.name
+    name
   ];
   if (!definition)
     throw new UnrecoverableError(
@@ -94,5 +97,5 @@ export function parseJob(job: Job): { name: JobName; payload: unknown } {
       `job ${job.name} ${job.id ?? ''} has a bad payload: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'data'}: ${issue.message}`).join('; ')}`,
     );
   }
-  return { name: job.name as JobName, payload: parsed.data };
+  return { name: name as JobName, payload: parsed.data };
 }

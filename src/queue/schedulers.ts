@@ -1,11 +1,14 @@
 import type { Queue } from 'bullmq';
-import type { Config } from '../config.js';
+import { syncCronOf, type Config } from '../config.js';
+import { listDatasetPipelines } from '../pipeline/datasets.js';
 import { jobOptionsFor } from './catalogue.js';
+import { jobNameOf } from './names.js';
 
 /**
- * The job schedulers, registered from this one place at start. `upsertJobScheduler` is keyed by
- * the scheduler id, so registering again (a restart, a second process, three at once) updates the
- * one scheduler rather than adding another.
+ * The job schedulers, registered from this one place at start: one incremental sync per dataset,
+ * on `SYNC_CRON` or the dataset's own `SYNC_CRON_<NAME>` (`off` for none). `upsertJobScheduler` is
+ * keyed by the scheduler id, so registering again (a restart, a second process, three at once)
+ * updates the one scheduler rather than adding another.
  */
 export function syncSchedulerId(dataset: string): string {
   return `incremental-sync-${dataset}`;
@@ -13,16 +16,30 @@ export function syncSchedulerId(dataset: string): string {
 
 export async function registerSchedulers(
   flows: Queue,
-  config: Pick<Config, 'SYNC_CRON' | 'SOCRATA_DATASET' | 'STEP_BACKOFF_SCALE'>,
-): Promise<void> {
-  await flows.upsertJobScheduler(
-    syncSchedulerId(config.SOCRATA_DATASET),
-    // The source publishes in local-time batches, so the schedule is local time too.
-    { pattern: config.SYNC_CRON.trim(), tz: 'America/New_York' },
-    {
-      name: 'trigger',
-      data: { dataset: config.SOCRATA_DATASET },
-      opts: jobOptionsFor('trigger', config.STEP_BACKOFF_SCALE),
-    },
-  );
+  config: Pick<Config, 'SYNC_CRON' | 'STEP_BACKOFF_SCALE'> &
+    Partial<Pick<Config, 'syncCronOverrides' | 'SOCRATA_DATASET'>>,
+): Promise<Array<{ dataset: string; cron: string }>> {
+  const registered: Array<{ dataset: string; cron: string }> = [];
+  for (const { source } of listDatasetPipelines()) {
+    const cron = syncCronOf(
+      { SYNC_CRON: config.SYNC_CRON, syncCronOverrides: config.syncCronOverrides ?? {} },
+      source.shortName,
+    );
+    if (cron === 'off') {
+      await flows.removeJobScheduler(syncSchedulerId(source.id));
+      continue;
+    }
+    await flows.upsertJobScheduler(
+      syncSchedulerId(source.id),
+      // The source publishes in local-time batches, so the schedule is local time too.
+      { pattern: cron, tz: 'America/New_York' },
+      {
+        name: jobNameOf('trigger', source.shortName),
+        data: { dataset: source.id },
+        opts: jobOptionsFor('trigger', config.STEP_BACKOFF_SCALE),
+      },
+    );
+    registered.push({ dataset: source.shortName, cron });
+  }
+  return registered;
 }

@@ -71,8 +71,8 @@ function keepRegisteringSchedulers(orchestrator: Orchestrator, config: Config, l
       return attempt(Math.min(delayMs * 2, 60_000));
     }
     try {
-      await registerSchedulers(orchestrator.queues.flows, config);
-      log.info({ cron: config.SYNC_CRON }, 'incremental sync scheduled');
+      const schedules = await registerSchedulers(orchestrator.queues.flows, config);
+      log.info({ schedules }, 'incremental sync scheduled');
     } catch (error) {
       log.warn({ err: error }, 'could not register the sync schedule yet; trying again');
       setTimeout(() => void attempt(Math.min(delayMs * 2, 60_000)), delayMs).unref();

@@ -4,10 +4,25 @@
  * cut on, and the time zone its floating timestamps are in.
  */
 
-/** SODA's own type names, as listed in the X-SODA2-Types header. */
-export type SodaFieldType = 'text' | 'number' | 'floating_timestamp' | 'calendar_date' | 'checkbox';
+/**
+ * SODA's own type names, as listed in the X-SODA2-Types header (`calendar_date` is the metadata's
+ * name for a floating timestamp). In SODA JSON, text, numbers and both timestamps are strings;
+ * a checkbox is a JSON boolean; a point is a GeoJSON object, a location an object of strings
+ * (`latitude`, `longitude`, `human_address`), a url an object (`url`, `description`).
+ */
+export type SodaFieldType =
+  | 'text'
+  | 'number'
+  | 'floating_timestamp'
+  | 'calendar_date'
+  | 'fixed_timestamp'
+  | 'checkbox'
+  | 'point'
+  | 'location'
+  | 'url';
 
 export interface SourceField {
+  /** The SODA key; a system field (`:id`, `:updated_at`) when it starts with a colon. */
   name: string;
   type: SodaFieldType;
   /** A row without this field is rejected; a source that drops it altogether fails the run. */
@@ -21,11 +36,16 @@ export interface SourceField {
 export interface DatasetDefinition {
   /** Socrata 4x4 id, e.g. `3gki-wyrb`. */
   id: string;
+  /** Kebab-case name commands and routes accept besides the id, e.g. `police-log`. */
+  shortName: string;
   title: string;
   fields: readonly SourceField[];
   /** Field whose value identifies a row across versions. */
   naturalKey: string;
-  /** Field the incremental cursor follows: the source's per-row update stamp. */
+  /**
+   * Field the incremental cursor follows: the source's per-row update stamp, or the system field
+   * `:updated_at` for a dataset without one (then listed in `fields` as a `fixed_timestamp`).
+   */
   cursorField: string;
   /** Field backfill windows are cut on. */
   windowField: string;
@@ -47,14 +67,23 @@ export interface FieldDrift {
   missingRequired: string[];
 }
 
-/** Compares the source's field list (X-SODA2-Fields) with the definition. System fields are ignored. */
+export function isSystemField(name: string): boolean {
+  return name.startsWith(':');
+}
+
+/**
+ * Compares the source's field list (X-SODA2-Fields) with the definition. System fields are
+ * ignored on both sides: every dataset has them, and the header lists them only when selected.
+ */
 export function compareFields(
   definition: DatasetDefinition,
   sourceFields: readonly string[],
 ): FieldDrift {
   const known = new Set(fieldNames(definition));
-  const present = new Set(sourceFields.filter((name) => !name.startsWith(':')));
-  const missing = definition.fields.filter((field) => !present.has(field.name));
+  const present = new Set(sourceFields.filter((name) => !isSystemField(name)));
+  const missing = definition.fields.filter(
+    (field) => !isSystemField(field.name) && !present.has(field.name),
+  );
   return {
     added: [...present].filter((name) => !known.has(name)).sort(),
     missing: missing.map((field) => field.name),

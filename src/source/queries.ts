@@ -48,6 +48,23 @@ function parseBound(text: string, name: string): string {
   return value;
 }
 
+/**
+ * A bound as a literal for a field: a fixed timestamp (`:updated_at`, a `date` column) is an
+ * instant, so a bound without a zone is read as UTC (`…Z`); a floating one stays wall time.
+ */
+function literalFor(definition: DatasetDefinition, field: string, bound: string): string {
+  const type = definition.fields.find((candidate) => candidate.name === field)?.type;
+  return type === 'fixed_timestamp' || (type === undefined && field.startsWith(':'))
+    ? `${bound}Z`
+    : bound;
+}
+
+/** A cursor bound: a floating form, or an instant with `Z` (a fixed stamp as Socrata serves it). */
+function parseSince(text: string): string {
+  const trimmed = text.trim();
+  return parseBound(trimmed.endsWith('Z') ? trimmed.slice(0, -1) : trimmed, 'since');
+}
+
 /** Rows whose window field is in `[from, to)`, ordered by `:id` (unique, so paging is stable). */
 export function windowQuery(
   definition: DatasetDefinition,
@@ -67,8 +84,8 @@ export function windowQuery(
     where: {
       kind: 'and',
       conditions: [
-        { kind: 'compare', field, operator: '>=', value: from },
-        { kind: 'compare', field, operator: '<', value: to },
+        { kind: 'compare', field, operator: '>=', value: literalFor(definition, field, from) },
+        { kind: 'compare', field, operator: '<', value: literalFor(definition, field, to) },
       ],
     },
     order: [':id'],
@@ -90,7 +107,12 @@ export function incrementalQuery(
     where:
       options.since === undefined
         ? undefined
-        : { kind: 'compare', field, operator: '>=', value: parseBound(options.since, 'since') },
+        : {
+            kind: 'compare',
+            field,
+            operator: '>=',
+            value: literalFor(definition, field, parseSince(options.since)),
+          },
     order: [field, ':id'],
   });
 }

@@ -1,4 +1,8 @@
-import { createRowValidator, type RejectReason } from '../../src/pipeline/validate-row.js';
+import {
+  createRowValidator,
+  type RejectReason,
+  type TextRow,
+} from '../../src/pipeline/validate-row.js';
 import { policeLogPipeline } from '../../src/pipeline/targets/incidents.js';
 import { normalizeStamp } from '../../src/pipeline/windows.js';
 
@@ -47,8 +51,9 @@ export function computeTruth(rows: Iterable<SourceRow>): Truth {
       continue;
     }
     // The table's key is a number: ids that differ only in leading zeros are one incident.
-    const key = BigInt(verdict.row[definition.naturalKey]!).toString();
-    const stamp = normalizeStamp(verdict.row[definition.cursorField]!);
+    const valid = verdict.row as TextRow;
+    const key = BigInt(valid[definition.naturalKey]!).toString();
+    const stamp = normalizeStamp(valid[definition.cursorField]!);
     const order = typeof row[':id'] === 'string' ? row[':id'] : '';
     const previous = winners.get(key);
     if (previous) {
@@ -56,7 +61,7 @@ export function computeTruth(rows: Iterable<SourceRow>): Truth {
       const newer = stamp > previous.stamp || (stamp === previous.stamp && order > previous.order);
       if (!newer) continue;
     }
-    winners.set(key, { stamp, order, row: verdict.row });
+    winners.set(key, { stamp, order, row: valid });
   }
   const truthRows = new Map<string, TruthRow>();
   for (const [id, winner] of winners) {

@@ -143,17 +143,22 @@ describe('worker processes', () => {
             pattern: scheduler.pattern,
             tz: scheduler.tz,
           })),
-        ).toEqual([
-          { key: 'incremental-sync-3gki-wyrb', pattern: '20 * * * *', tz: 'America/New_York' },
-        ]);
-        expect(await flows.getDelayedCount()).toBe(1);
+        ).toEqual(
+          // One schedule per dataset (issue 15), each registered once.
+          expect.arrayContaining([
+            { key: 'incremental-sync-3gki-wyrb', pattern: '20 * * * *', tz: 'America/New_York' },
+            { key: 'incremental-sync-xuad-73uj', pattern: '20 * * * *', tz: 'America/New_York' },
+          ]),
+        );
+        expect(schedulers).toHaveLength(2);
+        expect(await flows.getDelayedCount()).toBe(2);
 
         workers[0]!.child.kill('SIGTERM');
         expect((await workers[0]!.exited).code).toBe(0);
         const restarted = startWorker();
         await restarted.waitForOutput(/incremental sync scheduled/);
-        expect(await flows.getJobSchedulers()).toHaveLength(1);
-        expect(await flows.getDelayedCount()).toBe(1);
+        expect(await flows.getJobSchedulers()).toHaveLength(2);
+        expect(await flows.getDelayedCount()).toBe(2);
       } finally {
         await flows.close();
       }

@@ -47,13 +47,18 @@ export interface SyncOutcome {
   error?: unknown;
 }
 
-/** What `cpd sync` does, in this process: plan, claim, run, report. */
+/** What `cpd sync` does, in this process: plan, claim, run, report (the Police Log by default). */
 export async function syncInProcess(
   deps: StepDeps,
   plan: RunPlan,
-  options: { concurrency?: number } = {},
+  options: { concurrency?: number; dataset?: string } = {},
 ): Promise<SyncOutcome> {
-  const request = await planRun(deps.pool, getDatasetPipeline('3gki-wyrb'), plan, 'cli');
+  const request = await planRun(
+    deps.pool,
+    getDatasetPipeline(options.dataset ?? '3gki-wyrb'),
+    plan,
+    'cli',
+  );
   const { run, lock } = await claimInProcessRun(deps.pool, request);
   let error: unknown;
   try {

@@ -55,6 +55,7 @@ describe('the OpenAPI document', () => {
       ['limit', 'query', false],
       ['state', 'query', false],
       ['before', 'query', false],
+      ['dataset', 'query', false],
     ]);
     expect(parameters.find((parameter) => parameter.name === 'state')?.schema).toMatchObject({
       enum: expect.arrayContaining(['failed', 'completed']) as string[],

@@ -7,3 +7,4 @@ export * from './rejected-records.js';
 export * from './sync-state.js';
 export * from './staging.js';
 export * from './analytics.js';
+// cpd dataset scaffold: tables

@@ -2,7 +2,7 @@ import { policeLog } from '../../source/datasets/police-log.js';
 import { resolveFloatingTimestamp } from '../local-time.js';
 import type { DatasetPipeline, TargetTable } from '../target.js';
 import { normalizeCode, normalizeNarrative, splitIntersection, splitStatute } from '../text.js';
-import type { ValidRow } from '../validate-row.js';
+import type { RowOf, ValidRow } from '../validate-row.js';
 import { normalizeStamp } from '../windows.js';
 
 /** Police Log rows → `incidents` (src/db/schema/incidents.ts). */
@@ -30,23 +30,24 @@ const columns = [
 const { timeZone } = policeLog;
 
 /** Pure: a validated Police Log row as an incident. */
-export function transformPoliceLogRow(row: ValidRow): Array<string | number | null> {
-  const occurred = normalizeStamp(row.date_time!);
-  const updated = normalizeStamp(row.last_updated!);
+export function transformPoliceLogRow(input: ValidRow): Array<string | number | null> {
+  const row = input as RowOf<typeof policeLog>;
+  const occurred = normalizeStamp(row.date_time);
+  const updated = normalizeStamp(row.last_updated);
   const when = resolveFloatingTimestamp(occurred, timeZone);
   const subtype = normalizeCode(row.subtype ?? undefined);
   const location = normalizeCode(row.location ?? undefined);
   const { offense, statute } = splitStatute(subtype);
   const { street, crossStreet } = splitIntersection(location);
   return [
-    row.id!,
+    row.id,
     when.instant,
     occurred,
     when.localDate,
     when.localHour,
     when.localWeekday,
     when.kind,
-    normalizeCode(row.type!)!,
+    normalizeCode(row.type)!,
     subtype,
     offense,
     statute,
@@ -62,6 +63,7 @@ export function transformPoliceLogRow(row: ValidRow): Array<string | number | nu
 export const incidentsTarget: TargetTable = {
   table: 'incidents',
   keyColumn: 'id',
+  windowColumn: 'occurred_local',
   columns,
   contentColumns: columns.filter((column) => column !== 'id' && column !== 'source_updated_local'),
   cursorColumn: 'source_updated_local',

@@ -6,6 +6,7 @@ import type { DatasetDefinition } from '../dataset.js';
  */
 export const policeLog = {
   id: '3gki-wyrb',
+  shortName: 'police-log',
   title: 'Cambridge Police Department Daily Police Log',
   fields: [
     { name: 'date_time', type: 'floating_timestamp', required: true },

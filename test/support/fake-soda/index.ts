@@ -1,5 +1,9 @@
 export {
   startFakeSoda,
+  columnsOf,
+  fakeDatasetOf,
+  type FakeDatasetControl,
+  type FakeDatasetOptions,
   type FakeSoda,
   type FakeSodaOptions,
   type RecordedRequest,
@@ -12,3 +16,4 @@ export {
   type FaultRule,
 } from './faults.js';
 export type { SodaRow } from './types.js';
+export { buildViewDocument, type ViewColumn, type ViewDocument } from './views.js';

@@ -4,13 +4,18 @@
  *   npm run socrata:fake -- --rows 10000 --seed 1 --port 8090 [--from 2025-01-01 --to 2026-01-16]
  *   npm run socrata:fake -- --file rows.json --port 8090
  *
+ * Generated rows come with a year of Crime Reports (xuad-73uj) on the same base URL
+ * (`--crime-rows N`, 0 for none), as the real domain serves both; `/api/views/<id>.json` describes each.
+ *
  * Prints its base URL on the first line of stdout once it listens (--port 0 picks a free port);
  * details go to stderr. Stops on SIGINT or SIGTERM.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { crimeReports } from '../../../src/source/datasets/crime-reports.js';
+import { generateCrimeReports } from '../crime-reports-generator.js';
 import { generatePoliceLog } from '../police-log-generator.js';
-import { startFakeSoda } from './server.js';
+import { fakeDatasetOf, startFakeSoda } from './server.js';
 import type { SodaRow } from './types.js';
 
 function fail(message: string): never {
@@ -54,6 +59,7 @@ const { values } = parseArgs({
     dataset: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
+    'crime-rows': { type: 'string' },
   },
 });
 if (values.rows !== undefined && values.file !== undefined) fail('give --rows or --file, not both');
@@ -72,6 +78,18 @@ const fake = await startFakeSoda({
   port: wholeNumber(values.port, 'port', 0),
   ...(values.host !== undefined && { host: values.host }),
   ...(values.dataset !== undefined && { datasetId: values.dataset }),
+  datasets:
+    values.file !== undefined || values['crime-rows'] === '0'
+      ? []
+      : [
+          fakeDatasetOf(
+            crimeReports,
+            generateCrimeReports({
+              seed: wholeNumber(values.seed, 'seed', 1),
+              rows: wholeNumber(values['crime-rows'], 'crime-rows', 7_000),
+            }),
+          ),
+        ],
 });
 const count = fake.listRows().length;
 process.stdout.write(`${fake.url}\n`);

@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { DatasetDefinition } from '../../../src/source/dataset.js';
 import { policeLog } from '../../../src/source/datasets/police-log.js';
 import { FaultBook, type FaultKind, type FaultRule, type FiredFault } from './faults.js';
 import { SoqlQueryError, selectedColumn } from './soql-evaluator.js';
 import { parseSelect, SoqlSyntaxError } from './soql-parser.js';
 import { RowStore, systemColumns, type ColumnDefinition } from './store.js';
 import type { SodaRow } from './types.js';
+import { buildViewDocument, type ViewDocument } from './views.js';
 
 /**
  * A fake Socrata SODA 2.1 server: a real HTTP server that answers `/resource/<dataset>.json` with
@@ -24,6 +26,53 @@ export interface FakeSodaOptions {
   columns?: readonly ColumnDefinition[];
   /** Field `upsertRows` matches on; default `id`. */
   naturalKey?: string;
+  /** The `/api/views/<id>.json` document; default: one built from the columns. */
+  view?: ViewDocument;
+  /** More datasets served on the same base URL, as one Socrata domain serves many. */
+  datasets?: readonly FakeDatasetOptions[];
+}
+
+/** One more dataset of the server. */
+export interface FakeDatasetOptions {
+  datasetId: string;
+  rows?: Iterable<SodaRow>;
+  columns: readonly ColumnDefinition[];
+  naturalKey: string;
+  fields?: string[];
+  view?: ViewDocument;
+  title?: string;
+}
+
+/** A dataset definition's own columns as the fake serves them (system fields come with every row). */
+export function columnsOf(definition: DatasetDefinition): ColumnDefinition[] {
+  return definition.fields
+    .filter((field) => !field.name.startsWith(':'))
+    .map((field) => ({
+      name: field.name,
+      type: field.type === 'calendar_date' ? 'floating_timestamp' : field.type,
+    }));
+}
+
+/** The fake's options for a dataset of ours, from its definition. */
+export function fakeDatasetOf(
+  definition: DatasetDefinition,
+  rows: Iterable<SodaRow>,
+): FakeDatasetOptions {
+  return {
+    datasetId: definition.id,
+    rows,
+    columns: columnsOf(definition),
+    naturalKey: definition.naturalKey,
+    title: definition.title,
+  };
+}
+
+/** The controls of one dataset of the server. */
+export interface FakeDatasetControl {
+  upsertRows: (rows: SodaRow[]) => { inserted: number; updated: number };
+  removeRows: (ids: string[]) => number;
+  setFields: (fields: string[] | undefined) => void;
+  listRows: () => readonly SodaRow[];
 }
 
 export interface RecordedRequest {
@@ -60,6 +109,8 @@ export interface FakeSoda {
   clearFaults(): void;
   /** Every row served, system fields included, in storage order. */
   listRows(): readonly SodaRow[];
+  /** The controls of any dataset served (the first one's are the methods above). */
+  dataset(id: string): FakeDatasetControl;
 }
 
 const defaultLimit = 1000;
@@ -155,22 +206,45 @@ const maintenancePage =
   '<!DOCTYPE html><html><head><title>Scheduled maintenance</title></head>' +
   '<body><h1>We will be back soon</h1><p>The data portal is undergoing maintenance.</p></body></html>\n';
 
+interface ServedDataset {
+  store: RowStore;
+  advertised: string[] | undefined;
+  view: () => ViewDocument;
+}
+
 export async function startFakeSoda(options: FakeSodaOptions = {}): Promise<FakeSoda> {
   const datasetId = options.datasetId ?? policeLog.id;
-  const columns =
-    options.columns ?? policeLog.fields.map((field) => ({ name: field.name, type: field.type }));
-  const store = new RowStore(
-    options.rows ?? [],
-    columns,
-    options.naturalKey ?? policeLog.naturalKey,
-  );
+  const served = new Map<string, ServedDataset>();
+  const serve = (dataset: FakeDatasetOptions) => {
+    const store = new RowStore(dataset.rows ?? [], dataset.columns, dataset.naturalKey);
+    served.set(dataset.datasetId, {
+      store,
+      advertised: dataset.fields,
+      view: () =>
+        dataset.view ??
+        buildViewDocument(dataset.datasetId, dataset.title ?? dataset.datasetId, dataset.columns),
+    });
+  };
+  serve({
+    datasetId,
+    columns: options.columns ?? columnsOf(policeLog),
+    naturalKey: options.naturalKey ?? policeLog.naturalKey,
+    title: options.datasetId === undefined ? policeLog.title : datasetId,
+    ...(options.rows !== undefined && { rows: options.rows }),
+    ...(options.fields !== undefined && { fields: options.fields }),
+    ...(options.view !== undefined && { view: options.view }),
+  });
+  for (const dataset of options.datasets ?? []) serve(dataset);
   const faults = new FaultBook();
   const requests: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  let advertised = options.fields;
   let requestNumber = 0;
 
-  function fieldHeaders(system: boolean, picked?: readonly string[]): Record<string, string> {
+  function fieldHeaders(
+    { store, advertised }: ServedDataset,
+    system: boolean,
+    picked?: readonly string[],
+  ): Record<string, string> {
     const user = picked ?? advertised ?? store.listColumns();
     const names = [...(system && !picked ? systemColumns : []), ...user];
     const types = names.map((name) =>
@@ -179,7 +253,8 @@ export async function startFakeSoda(options: FakeSodaOptions = {}): Promise<Fake
     return { 'x-soda2-fields': JSON.stringify(names), 'x-soda2-types': JSON.stringify(types) };
   }
 
-  function answerQuery(params: URLSearchParams): Answer {
+  function answerQuery(dataset: ServedDataset, params: URLSearchParams): Answer {
+    const { store } = dataset;
     for (const name of params.keys()) {
       if (name.startsWith('$') && !knownParameters.has(name)) {
         return jsonAnswer(
@@ -236,7 +311,7 @@ export async function startFakeSoda(options: FakeSodaOptions = {}): Promise<Fake
       ? { system: false, columns: [...(system ? systemColumns : []), ...picked] }
       : { system };
     const [offset, limit] = [Number(offsetText), Number(limitText)];
-    const headers = fieldHeaders(system, picked && view.columns);
+    const headers = fieldHeaders(dataset, system, picked && view.columns);
     // The pipeline's shape (`:*, *` in a stable order) is served from a contiguous layout.
     if (order !== undefined && system && !picked) {
       const page = store.renderLaidOut(selection, offset, limit);
@@ -358,8 +433,12 @@ export async function startFakeSoda(options: FakeSodaOptions = {}): Promise<Fake
       );
     }
 
+    const viewMatch = /^\/api\/views\/([^/.]+)(?:\.json)?$/.exec(url.pathname);
+    const viewed = viewMatch && served.get(viewMatch[1]!);
+    if (viewed) return send(res, jsonAnswer(200, `${JSON.stringify(viewed.view())}\n`), record);
     const match = /^\/resource\/([^/]+)\.json$/.exec(url.pathname);
-    if (!match || match[1] !== datasetId) {
+    const dataset = match ? served.get(match[1]!) : undefined;
+    if (!match || !dataset) {
       return send(
         res,
         jsonAnswer(
@@ -371,7 +450,7 @@ export async function startFakeSoda(options: FakeSodaOptions = {}): Promise<Fake
     }
     let answer: Answer;
     try {
-      answer = answerQuery(url.searchParams);
+      answer = answerQuery(dataset, url.searchParams);
     } catch (error) {
       if (error instanceof SoqlSyntaxError) {
         answer = jsonAnswer(
@@ -399,16 +478,24 @@ export async function startFakeSoda(options: FakeSodaOptions = {}): Promise<Fake
     return text.trim() === '' ? undefined : JSON.parse(text);
   }
 
+  function datasetControl(id: string): FakeDatasetControl {
+    const dataset = served.get(id);
+    if (!dataset) throw new Error(`the fake SODA server serves no dataset ${id}`);
+    return {
+      upsertRows: (rows) => dataset.store.upsert(rows),
+      removeRows: (ids) => dataset.store.remove(ids),
+      setFields: (fields) => {
+        dataset.advertised = fields;
+      },
+      listRows: () => dataset.store.listRows(),
+    };
+  }
+  const main = datasetControl(datasetId);
+
   const control = {
-    upsertRows(rows: SodaRow[]) {
-      return store.upsert(rows);
-    },
-    removeRows(ids: string[]) {
-      return store.remove(ids);
-    },
-    setFields(fields: string[] | undefined) {
-      advertised = fields;
-    },
+    upsertRows: main.upsertRows,
+    removeRows: main.removeRows,
+    setFields: main.setFields,
     addFault(rule: FaultRule) {
       faults.add(rule);
     },
@@ -426,6 +513,7 @@ export async function startFakeSoda(options: FakeSodaOptions = {}): Promise<Fake
     const route = `${req.method} ${url.pathname}`;
     try {
       const body = await readJson(req);
+      const target = datasetControl(url.searchParams.get('dataset') ?? datasetId);
       switch (route) {
         case 'GET /__fake/requests':
           return reply(200, requests);
@@ -442,11 +530,11 @@ export async function startFakeSoda(options: FakeSodaOptions = {}): Promise<Fake
           return reply(200, { cleared: true });
         case 'POST /__fake/rows':
           if (!Array.isArray(body)) return reply(400, { error: 'expected a JSON array of rows' });
-          return reply(200, control.upsertRows(body as SodaRow[]));
+          return reply(200, target.upsertRows(body as SodaRow[]));
         case 'DELETE /__fake/rows': {
           const ids = (body as { ids?: unknown } | undefined)?.ids;
           if (!Array.isArray(ids)) return reply(400, { error: 'expected {"ids": [...]}' });
-          return reply(200, { removed: control.removeRows(ids.map(String)) });
+          return reply(200, { removed: target.removeRows(ids.map(String)) });
         }
         case 'POST /__fake/fields': {
           const fields = (body as { fields?: unknown } | undefined)?.fields;
@@ -456,8 +544,9 @@ export async function startFakeSoda(options: FakeSodaOptions = {}): Promise<Fake
           ) {
             return reply(400, { error: 'expected {"fields": ["name", ...]} or {"fields": null}' });
           }
-          control.setFields(fields ?? undefined);
-          return reply(200, { fields: advertised ?? store.listColumns() });
+          target.setFields(fields ?? undefined);
+          const dataset = served.get(url.searchParams.get('dataset') ?? datasetId)!;
+          return reply(200, { fields: dataset.advertised ?? dataset.store.listColumns() });
         }
         default:
           return reply(404, { error: `no control route ${route}` });
@@ -489,7 +578,8 @@ export async function startFakeSoda(options: FakeSodaOptions = {}): Promise<Fake
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     datasetId,
     requests,
-    listRows: () => store.listRows(),
+    listRows: main.listRows,
+    dataset: datasetControl,
     ...control,
     async close() {
       for (const timer of timers) clearTimeout(timer);

@@ -9,7 +9,15 @@ import type { SodaRow } from './types.js';
  */
 
 export type ColumnType =
-  'text' | 'number' | 'floating_timestamp' | 'fixed_timestamp' | 'checkbox' | 'meta_data';
+  | 'text'
+  | 'number'
+  | 'floating_timestamp'
+  | 'fixed_timestamp'
+  | 'checkbox'
+  | 'point'
+  | 'location'
+  | 'url'
+  | 'meta_data';
 export type Schema = ReadonlyMap<string, ColumnType>;
 
 /** A query Socrata would refuse (HTTP 400), with its error code and body shape. */
@@ -70,7 +78,9 @@ function column(name: string, schema: Schema): Compiled {
     case 'checkbox':
       return {
         type: 'boolean',
-        evaluate: (row) => (row[name] === undefined ? null : row[name] === 'true'),
+        // SODA serves a checkbox as a JSON boolean; rows written as text say 'true'.
+        evaluate: (row) =>
+          row[name] === undefined ? null : (row[name] as unknown) === true || row[name] === 'true',
       };
     default:
       return { type: 'text', evaluate: (row) => row[name] ?? null };
