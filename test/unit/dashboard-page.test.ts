@@ -85,7 +85,11 @@ describe('renderDashboardPage', () => {
     expect(html).toMatch(/id="total-history"[^>]*>1,234,567</);
     expect(html).toMatch(/id="total-past30"[^>]*data-value="56"/);
     expect(html).toContain('<dd>1,234,567</dd>');
-    expect(html).toContain('<td>boom &lt;b&gt;</td>');
+    // The page is public: a run's error as anonymous readers see it (redactRunError).
+    expect(html).toContain(
+      '<td>run.failed: the step failed; the full error is shown to admins (send the admin token)</td>',
+    );
+    expect(html).not.toContain('boom');
     expect(html).toContain('<option value="ARREST" selected>ARREST</option>');
     expect(html).toContain('value="2026-01-05" data-default="2026-01-01"');
     expect(html).toContain('value="2026-01-15" data-default="2026-01-15"');
