@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAnalyticsCommand } from './commands/analytics.js';
 import { registerMetabaseCommand } from './commands/metabase.js';
 import { registerFetchCommand } from './commands/fetch.js';
 import { registerMigrateCommand } from './commands/migrate.js';
@@ -27,5 +28,6 @@ registerUpCommand(program);
 registerWorkerCommand(program);
 registerFetchCommand(program);
 registerMetabaseCommand(program);
+registerAnalyticsCommand(program);
 
 await program.parseAsync(process.argv);

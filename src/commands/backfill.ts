@@ -17,6 +17,7 @@ interface BackfillOptions {
   to: string;
   window: string;
   json?: boolean;
+  allowDeletes?: boolean;
 }
 
 const endStates = new Set(['completed', 'failed', 'crashed', 'cancelled']);
@@ -35,6 +36,10 @@ export function registerBackfillCommand(program: Command): void {
       'month',
     )
     .option('--json', 'print the outcome as JSON on stdout')
+    .option(
+      '--allow-deletes',
+      'confirm that a window may mark more than DELETE_GUARD of the rows held in it deleted (or all, when the source answers none)',
+    )
     .action(
       runCommand('backfill', async (config, options: BackfillOptions) => {
         const { from, to } = parseDateRange(options.from, options.to);
@@ -64,7 +69,13 @@ export function registerBackfillCommand(program: Command): void {
           }
           await migrateDatabase(database.pool);
           const { run, created } = await orchestrator.requestRun(
-            { mode: 'window', from, to, windowSize: options.window as WindowSize },
+            {
+              mode: 'window',
+              from,
+              to,
+              windowSize: options.window as WindowSize,
+              ...(options.allowDeletes && { allowDeletes: true }),
+            },
             'cli',
           );
           process.stderr.write(

@@ -24,6 +24,7 @@ interface SyncOptions {
   to?: string;
   window: string;
   json?: boolean;
+  allowDeletes?: boolean;
 }
 
 export function registerSyncCommand(program: Command): void {
@@ -40,6 +41,10 @@ export function registerSyncCommand(program: Command): void {
       'all',
     )
     .option('--json', 'print the outcome as JSON on stdout instead of a table')
+    .option(
+      '--allow-deletes',
+      'with a range: confirm that a window may mark more than DELETE_GUARD of the rows held in it deleted (or all, when the source answers none)',
+    )
     .action(runCommand('sync', (config, options: SyncOptions) => sync(config, options)));
 }
 
@@ -60,7 +65,13 @@ function planFrom(config: Config, options: SyncOptions): RunPlan {
     );
   }
   const { from, to } = parseDateRange(options.from, options.to);
-  return { mode: 'window', from, to, windowSize: options.window as WindowSize };
+  return {
+    mode: 'window',
+    from,
+    to,
+    windowSize: options.window as WindowSize,
+    ...(options.allowDeletes && { allowDeletes: true }),
+  };
 }
 
 async function sync(config: Config, options: SyncOptions): Promise<number> {
@@ -84,7 +95,10 @@ async function sync(config: Config, options: SyncOptions): Promise<number> {
         {
           pool: database.pool,
           source: createSodaClientFromConfig(config),
-          settings: { rejectThreshold: config.REJECT_THRESHOLD },
+          settings: {
+            rejectThreshold: config.REJECT_THRESHOLD,
+            deleteGuard: config.DELETE_GUARD,
+          },
           log,
         },
         run,

@@ -123,7 +123,13 @@ export function createRunsRouter(deps: RunsDeps): Router {
       timeZone: deps.timeZone,
     });
     if (problems.length > 0) throw invalidRequest(problems);
-    const plan: RunPlan = { mode: 'window', from: body.from, to: body.to, windowSize: body.window };
+    const plan: RunPlan = {
+      mode: 'window',
+      from: body.from,
+      to: body.to,
+      windowSize: body.window,
+      ...(body.allowDeletes && { allowDeletes: true }),
+    };
     const { run, created } = await onQueue(() => deps.orchestrator.requestRun(plan, 'api'));
     await answerRun(res, run.id, created, run.windowCount);
   });

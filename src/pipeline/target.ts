@@ -25,6 +25,8 @@ export interface TargetTable {
    * one never replaces it (two runs over the same rows may commit in either order).
    */
   versionColumn: string;
+  /** Stored column holding the source's window field: a window read is the truth for the rows whose value is in it. */
+  windowColumn: string;
   /** Pure: one validated source row → the values of `columns`. */
   transform(row: ValidRow): ReadonlyArray<string | number | null>;
 }

@@ -67,6 +67,7 @@ export const incidentsTarget: TargetTable = {
   contentColumns: columns.filter((column) => column !== 'id' && column !== 'source_updated_local'),
   cursorColumn: 'source_updated_local',
   versionColumn: 'source_updated_at',
+  windowColumn: 'occurred_local',
   transform: transformPoliceLogRow,
 };
 
