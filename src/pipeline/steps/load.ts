@@ -151,10 +151,14 @@ async function checkDeleteGuard(
   spec: WindowSpec,
   guard: { share: number },
 ): Promise<void> {
+  // NOT EXISTS in a WHERE clause, so the planner hashes the served keys once (an anti-join).
   const { rows } = await client.query<{ held: number; missing: number; served: number }>(
-    `select count(*)::int as held, count(*) filter (where ${notServed(target, served)})::int as missing,
-            (select count(*)::int from (${served}) as s) as served
-       from public."${target.table}" as t where ${heldInWindow(target, 1, 2)}`,
+    `with held as materialized (
+       select t."${target.keyColumn}" from public."${target.table}" as t where ${heldInWindow(target, 1, 2)}
+     )
+     select (select count(*)::int from held) as held,
+            (select count(*)::int from held as t where ${notServed(target, served)}) as missing,
+            (select count(*)::int from (${served}) as s) as served`,
     [window.start, window.end],
   );
   const { held = 0, missing = 0, served: servedRows = 0 } = rows[0] ?? {};
