@@ -16,6 +16,12 @@ import { incremental, stepDepsFor, syncInProcess } from '../support/pipeline.js'
 const from = '2025-01-01';
 const to = '2025-05-01';
 const monthWindows: RunPlan = { mode: 'window', from, to, windowSize: 'month' };
+/** A field the source leaves out is null. */
+function setField(row: SodaRow, name: string, value: string | null): void {
+  if (value === null) delete row[name];
+  else row[name] = value;
+}
+
 const sourceRows = [...generatePoliceLog({ seed: 23, rows: 3_000, from, to })];
 
 describe('analytics that follow the changes', () => {
@@ -76,11 +82,11 @@ describe('analytics that follow the changes', () => {
       const changed: SodaRow[] = [];
       const ids = [...served.keys()];
       for (let i = 0; i < 30; i += 1) {
-        const row = { ...served.get(pick(ids))!, last_updated: stamp };
+        const row: SodaRow = { ...served.get(pick(ids))!, last_updated: stamp };
         const what = Math.floor(random() * 4);
         if (what === 0) row.type = pick(types);
-        else if (what === 1) row.subtype = pick(subtypes);
-        else if (what === 2) row.location = pick(locations);
+        else if (what === 1) setField(row, 'subtype', pick(subtypes));
+        else if (what === 2) setField(row, 'location', pick(locations));
         else row.date_time = randomDay();
         changed.push(row);
       }
@@ -92,7 +98,7 @@ describe('analytics that follow the changes', () => {
           last_updated: stamp,
         });
       }
-      const back = [...removed.values()]
+      const back: SodaRow[] = [...removed.values()]
         .slice(0, 3)
         .map((row) => ({ ...row, last_updated: stamp }));
       for (const row of back) removed.delete(row.id!);
@@ -120,7 +126,10 @@ describe('analytics that follow the changes', () => {
       const { rows: marked } = await database.pool.query<{ id: string }>(
         'select id::text from incidents where deleted_at is not null order by id',
       );
-      expect(marked.map((row) => row.id), `round ${round}`).toEqual([...removed.keys()].sort());
+      expect(
+        marked.map((row) => row.id),
+        `round ${round}`,
+      ).toEqual([...removed.keys()].sort());
     }
 
     // A replay changes nothing, in the tables or in the analytics.
