@@ -14,7 +14,12 @@ const passed = (name: string, sqlType: string): Dimension => ({
   type: sqlType,
   sql: `"${name}"`,
 });
-const monthOf: Dimension = { name: 'month', type: 'date', sql: `date_trunc('month', day)` };
+// On a timestamp, not a date: date_trunc would convert a date through the session's time zone.
+const monthOf: Dimension = {
+  name: 'month',
+  type: 'date',
+  sql: `date_trunc('month', day::timestamp)`,
+};
 
 export const incidentAnalytics: AnalyticsSpec = {
   table: 'incidents',

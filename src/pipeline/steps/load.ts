@@ -68,7 +68,7 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
       removed: number;
       unchangedRestored: number;
     }>(statements.update, [spec.runId]);
-    const { updated = 0, restored = 0, removed = 0, unchangedRestored = 0 } = update.rows[0] ?? {};
+    const { updated = 0, restored = 0, unchangedRestored = 0 } = update.rows[0] ?? {};
     const inserted = (await client.query(statements.insert, [spec.runId])).rowCount ?? 0;
     let deleted = 0;
     if (window && served) {
@@ -76,7 +76,7 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
       deleted = (await client.query(marking, [spec.runId, window.start, window.end])).rowCount ?? 0;
     }
     if (changes && analytics && inserted + updated + restored + deleted > 0) {
-      await applyChanges(client, analytics, changes, removed + deleted > 0);
+      await applyChanges(client, analytics, changes);
       await client.query('update analytics.refresh_state set refreshed_at = now()');
     }
     const validated = await readValidateCounts(client, spec.runId, spec.windowIndex);
