@@ -102,25 +102,24 @@ CREATE TABLE "analytics"."location_totals" (
 --> statement-breakpoint
 CREATE INDEX "location_totals_ranked" ON "analytics"."location_totals" ("incidents" DESC, "location");
 --> statement-breakpoint
--- (type, offense, statute) per day, for type_counts' last 30 days; and all-history totals.
+-- (type, offense, statute) per day, for type_counts' last 30 days; and all-history totals. No
+-- offense or statute is '' (NULL in type_counts), so the keys are plain and compared with =.
 CREATE TABLE "analytics"."type_daily" (
 	"day" date NOT NULL,
 	"type" text NOT NULL,
-	"offense" text,
-	"statute" text,
-	"incidents" int NOT NULL
+	"offense" text NOT NULL,
+	"statute" text NOT NULL,
+	"incidents" int NOT NULL,
+	PRIMARY KEY ("day", "type", "offense", "statute")
 );
---> statement-breakpoint
-CREATE UNIQUE INDEX "type_daily_key" ON "analytics"."type_daily" ("day", "type", "offense", "statute") NULLS NOT DISTINCT;
 --> statement-breakpoint
 CREATE TABLE "analytics"."type_totals" (
 	"type" text NOT NULL,
-	"offense" text,
-	"statute" text,
-	"incidents" int NOT NULL
+	"offense" text NOT NULL,
+	"statute" text NOT NULL,
+	"incidents" int NOT NULL,
+	PRIMARY KEY ("type", "offense", "statute")
 );
---> statement-breakpoint
-CREATE UNIQUE INDEX "type_totals_key" ON "analytics"."type_totals" ("type", "offense", "statute") NULLS NOT DISTINCT;
 --> statement-breakpoint
 CREATE TABLE "analytics"."incident_extent" (
 	"singleton" boolean PRIMARY KEY DEFAULT true CHECK ("singleton"),
@@ -153,7 +152,7 @@ INSERT INTO "analytics"."location_totals" (location, incidents)
 SELECT location, sum(incidents)::int FROM analytics.location_monthly GROUP BY 1;
 --> statement-breakpoint
 INSERT INTO "analytics"."type_daily" (day, type, offense, statute, incidents)
-SELECT local_date, type, offense, statute, count(*)::int FROM public.incidents
+SELECT local_date, type, coalesce(offense, ''), coalesce(statute, ''), count(*)::int FROM public.incidents
  WHERE deleted_at IS NULL GROUP BY 1, 2, 3, 4;
 --> statement-breakpoint
 INSERT INTO "analytics"."type_totals" (type, offense, statute, incidents)
@@ -171,11 +170,10 @@ recent AS (
    WHERE d.day > a.anchor_day - 30
    GROUP BY 1, 2, 3
 )
-SELECT t.type, t.offense, t.statute, t.incidents, coalesce(r.incidents, 0)::int AS last_30_days
+SELECT t.type, nullif(t.offense, '') AS offense, nullif(t.statute, '') AS statute, t.incidents,
+       coalesce(r.incidents, 0)::int AS last_30_days
   FROM analytics.type_totals t
-  LEFT JOIN recent r
-    ON r.type = t.type AND r.offense IS NOT DISTINCT FROM t.offense
-   AND r.statute IS NOT DISTINCT FROM t.statute;
+  LEFT JOIN recent r ON r.type = t.type AND r.offense = t.offense AND r.statute = t.statute;
 --> statement-breakpoint
 
 -- row_number, not rank: ties are broken by name so the view never holds more than 100 rows.

@@ -76,20 +76,20 @@ export const incidentAnalytics: AnalyticsSpec = {
       from: 'analytics.location_monthly',
       key: [passed('location', 'text')],
     },
+    // No offense or statute is '' here (NULL in type_counts): keys compared with =, so the deltas
+    // join by hash and by index.
     {
       table: 'analytics.type_daily',
-      nullableKey: true,
       key: [
         day,
         type,
-        { name: 'offense', type: 'text', sql: 'offense' },
-        { name: 'statute', type: 'text', sql: 'statute' },
+        { name: 'offense', type: 'text', sql: `coalesce(offense, '')` },
+        { name: 'statute', type: 'text', sql: `coalesce(statute, '')` },
       ],
     },
     {
       table: 'analytics.type_totals',
       from: 'analytics.type_daily',
-      nullableKey: true,
       key: [passed('type', 'text'), passed('offense', 'text'), passed('statute', 'text')],
     },
   ],
