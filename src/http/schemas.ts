@@ -32,7 +32,7 @@ export const backfillRequest = z
       .describe('how the range is cut into windows, each its own chain of steps; default month'),
     allowDeletes: z
       .boolean({ error: 'expected true or false' })
-      .default(false)
+      .optional()
       .describe(
         'confirm that a window may mark more than DELETE_GUARD of the rows held in it deleted (or all of them, when the source answers none); default false',
       ),
