@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerDatasetCommand } from './commands/dataset.js';
+import { registerAnalyticsCommand } from './commands/analytics.js';
 import { registerMetabaseCommand } from './commands/metabase.js';
 import { registerFetchCommand } from './commands/fetch.js';
 import { registerMigrateCommand } from './commands/migrate.js';
@@ -29,5 +30,6 @@ registerWorkerCommand(program);
 registerFetchCommand(program);
 registerMetabaseCommand(program);
 registerDatasetCommand(program);
+registerAnalyticsCommand(program);
 
 await program.parseAsync(process.argv);

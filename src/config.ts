@@ -81,6 +81,12 @@ export const envSchema = z.object({
     .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'expected a share from 0 to 1, e.g. 0.05' })
     .transform(Number)
     .default(0.05),
+  /** Share of the rows held in a window that a complete read of it may mark deleted unconfirmed. */
+  DELETE_GUARD: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'expected a share from 0 to 1, e.g. 0.05' })
+    .transform(Number)
+    .default(0.05),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[^\s:]+$/, { message: 'expected a prefix without spaces or ":", e.g. {cpd}' })

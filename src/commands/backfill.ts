@@ -25,6 +25,7 @@ interface BackfillOptions {
   to: string;
   window: string;
   json?: boolean;
+  allowDeletes?: boolean;
 }
 
 const backfillSizes = windowSizes.filter((size) => size !== 'all');
@@ -42,6 +43,10 @@ export function registerBackfillCommand(program: Command): void {
     .requiredOption('--to <date>', 'end, exclusive (YYYY-MM-DD)')
     .option('--window <size>', `window size: ${backfillSizes.join(', ')}`, 'month')
     .option('--json', 'print the outcome as JSON on stdout')
+    .option(
+      '--allow-deletes',
+      'confirm that a window may mark more than DELETE_GUARD of the rows held in it deleted (or all, when the source answers none)',
+    )
     .action(
       runCommand('backfill', async (config, options: BackfillOptions) => {
         const { from, to } = parseDateRange(options.from, options.to);
@@ -77,7 +82,13 @@ export function registerBackfillCommand(program: Command): void {
           }
           await migrateDatabase(database.pool);
           const { run, created } = await orchestrator.requestRun(
-            { mode: 'window', from, to, windowSize: options.window as WindowSize },
+            {
+              mode: 'window',
+              from,
+              to,
+              windowSize: options.window as WindowSize,
+              ...(options.allowDeletes && { allowDeletes: true }),
+            },
             'cli',
             dataset.id,
           );

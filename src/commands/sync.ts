@@ -34,6 +34,7 @@ interface SyncOptions {
   window: string;
   concurrency: string;
   json?: boolean;
+  allowDeletes?: boolean;
 }
 
 export function registerSyncCommand(program: Command): void {
@@ -56,6 +57,10 @@ export function registerSyncCommand(program: Command): void {
       String(availableParallelism()),
     )
     .option('--json', 'print the outcome as JSON on stdout instead of a table')
+    .option(
+      '--allow-deletes',
+      'with a range: confirm that a window may mark more than DELETE_GUARD of the rows held in it deleted (or all, when the source answers none)',
+    )
     .action(runCommand('sync', (config, options: SyncOptions) => sync(config, options)));
 }
 
@@ -78,7 +83,13 @@ function planFrom(config: Config, options: SyncOptions): RunPlan {
   const { from, to } = parseDateRange(options.from, options.to);
   const windowSize = options.window as WindowSize;
   assertWindowCount({ from, to, size: windowSize }, config.BACKFILL_MAX_WINDOWS);
-  return { mode: 'window', from, to, windowSize };
+  return {
+    mode: 'window',
+    from,
+    to,
+    windowSize,
+    ...(options.allowDeletes && { allowDeletes: true }),
+  };
 }
 
 function concurrencyFrom(options: SyncOptions): number {
@@ -118,7 +129,10 @@ async function sync(config: Config, options: SyncOptions): Promise<number> {
         {
           pool: database.pool,
           source: createSodaClientFromConfig(config),
-          settings: { rejectThreshold: config.REJECT_THRESHOLD },
+          settings: {
+            rejectThreshold: config.REJECT_THRESHOLD,
+            deleteGuard: config.DELETE_GUARD,
+          },
           log,
         },
         run,

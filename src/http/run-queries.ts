@@ -14,6 +14,7 @@ const runColumns = `
        else (select count(*) from pipeline_steps s where s.run_id = r.id and s.state = 'completed')::int end as "stepsCompleted",
   r.rows_extracted as "rowsExtracted", r.rows_rejected as "rowsRejected", r.rows_duplicate as "rowsDuplicate",
   r.rows_inserted as "rowsInserted", r.rows_updated as "rowsUpdated", r.rows_unchanged as "rowsUnchanged",
+  r.rows_deleted as "rowsDeleted", r.rows_restored as "rowsRestored",
   r.error, r.created_at as "createdAt", r.started_at as "startedAt", r.ended_at as "endedAt",
   case when r.started_at is null then null
        else round(extract(epoch from coalesce(r.ended_at, now()) - r.started_at) * 1000)::float8 end as "durationMs"`;

@@ -21,6 +21,8 @@ export interface RunRow {
   rowsInserted: number;
   rowsUpdated: number;
   rowsUnchanged: number;
+  rowsDeleted: number;
+  rowsRestored: number;
   error: string | null;
   createdAt: Date;
   startedAt: Date | null;
@@ -68,6 +70,8 @@ export function toRunSummary(row: RunRow): RunSummary {
       inserted: row.rowsInserted,
       updated: row.rowsUpdated,
       unchanged: row.rowsUnchanged,
+      deleted: row.rowsDeleted,
+      restored: row.rowsRestored,
     },
     error: row.error,
     createdAt: row.createdAt.toISOString(),

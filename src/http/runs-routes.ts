@@ -143,7 +143,13 @@ export function createRunsRouter(deps: RunsDeps): Router {
         : undefined;
     if (tooManyWindows) problems.push({ field: 'window', message: tooManyWindows });
     if (problems.length > 0) throw invalidRequest(problems);
-    const plan: RunPlan = { mode: 'window', from: body.from, to: body.to, windowSize: body.window };
+    const plan: RunPlan = {
+      mode: 'window',
+      from: body.from,
+      to: body.to,
+      windowSize: body.window,
+      ...(body.allowDeletes && { allowDeletes: true }),
+    };
     const { run, created } = await onQueue(() =>
       deps.orchestrator.requestRun(plan, 'api', body.dataset),
     );

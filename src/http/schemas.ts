@@ -43,6 +43,12 @@ export const backfillRequest = z
       .default('month')
       .describe('how the range is cut into windows, each its own chain of steps; default month'),
     dataset: datasetField,
+    allowDeletes: z
+      .boolean({ error: 'expected true or false' })
+      .optional()
+      .describe(
+        'confirm that a window may mark more than DELETE_GUARD of the rows held in it deleted (or all of them, when the source answers none); default false',
+      ),
   })
   .meta({
     title: 'BackfillRequest',
@@ -108,6 +114,10 @@ export const runCounts = z.object({
   inserted: count,
   updated: count,
   unchanged: count,
+  deleted: count.describe(
+    'rows we held that a complete window read no longer served: marked deleted',
+  ),
+  restored: count.describe('rows marked deleted earlier that the source served again'),
 });
 
 export const runSummary = z

@@ -28,7 +28,14 @@ import { dropRunStaging } from './staging.js';
 import { lookBackFrom, planDateWindows, type WindowSize } from './windows.js';
 
 export type RunPlan =
-  | { mode: 'window'; from: string; to: string; windowSize: WindowSize }
+  | {
+      mode: 'window';
+      from: string;
+      to: string;
+      windowSize: WindowSize;
+      /** Confirms that window reads may mark more than DELETE_GUARD of a window deleted. */
+      allowDeletes?: boolean;
+    }
   | { mode: 'incremental'; lookbackHours: number };
 
 /** The key under which at most one run is active: the same request while it runs gets that run. */
@@ -56,6 +63,7 @@ export async function planRun(
       rangeFrom: `${plan.from}T00:00:00`,
       rangeTo: `${plan.to}T00:00:00`,
       windowSize: plan.windowSize,
+      ...(plan.allowDeletes && { allowDeletes: true }),
       windows: planDateWindows(plan.from, plan.to, plan.windowSize),
     };
   }

@@ -27,6 +27,8 @@ export interface RunRequest {
   rangeTo?: string;
   windowSize?: string;
   cursorFrom?: string;
+  /** The user confirmed that window reads may mark more than DELETE_GUARD of a window deleted. */
+  allowDeletes?: boolean;
   windows: PlannedWindow[];
 }
 
@@ -51,8 +53,8 @@ export async function createRun(
   try {
     await client.query('begin');
     const inserted = await client.query<RunRecord>(
-      `insert into pipeline_runs (dataset, mode, trigger, state, dedupe_key, range_from, range_to, window_size, cursor_from, window_count)
-       values ($1, $2, $3, 'scheduled', $4, $5, $6, $7, $8, $9)
+      `insert into pipeline_runs (dataset, mode, trigger, state, dedupe_key, range_from, range_to, window_size, cursor_from, window_count, allow_deletes)
+       values ($1, $2, $3, 'scheduled', $4, $5, $6, $7, $8, $9, $10)
        on conflict (dedupe_key) where state in ('scheduled', 'pending', 'running', 'retrying') do nothing
        returning id::int, dataset, mode, state, cursor_from as "cursorFrom", window_count as "windowCount"`,
       [
@@ -65,6 +67,7 @@ export async function createRun(
         request.windowSize ?? null,
         request.cursorFrom ?? null,
         request.windows.length,
+        request.allowDeletes ?? false,
       ],
     );
     const run = inserted.rows[0];
@@ -120,6 +123,8 @@ export interface WindowSpec {
   windowIndex: number;
   start: string | null;
   end: string | null;
+  /** Carried on the run, so every step of it sees the user's confirmation wherever it runs. */
+  allowDeletes: boolean;
 }
 
 /** What a step needs to know about its window, read from the ledger (jobs carry only ids). */
@@ -129,7 +134,7 @@ export async function readWindowSpec(
   windowIndex: number,
 ): Promise<WindowSpec> {
   const { rows } = await pool.query<WindowSpec>(
-    `select r.id::int as "runId", r.dataset, r.mode, r.cursor_from as "cursorFrom", s.window_index as "windowIndex",
+    `select r.id::int as "runId", r.dataset, r.mode, r.cursor_from as "cursorFrom", s.window_index as "windowIndex", r.allow_deletes as "allowDeletes",
             to_char(s.window_start, 'YYYY-MM-DD"T"HH24:MI:SS.MS') as start,
             to_char(s.window_end, 'YYYY-MM-DD"T"HH24:MI:SS.MS') as end
        from pipeline_runs r join pipeline_steps s on s.run_id = r.id
@@ -277,7 +282,8 @@ export async function addRunCounts(
     `update pipeline_runs
         set rows_extracted = rows_extracted + $2, rows_rejected = rows_rejected + $3,
             rows_duplicate = rows_duplicate + $4, rows_inserted = rows_inserted + $5,
-            rows_updated = rows_updated + $6, rows_unchanged = rows_unchanged + $7
+            rows_updated = rows_updated + $6, rows_unchanged = rows_unchanged + $7,
+            rows_deleted = rows_deleted + $8, rows_restored = rows_restored + $9
       where id = $1`,
     [
       runId,
@@ -287,6 +293,8 @@ export async function addRunCounts(
       counts.inserted ?? 0,
       counts.updated ?? 0,
       counts.unchanged ?? 0,
+      counts.deleted ?? 0,
+      counts.restored ?? 0,
     ],
   );
 }
@@ -344,6 +352,8 @@ export interface RunTotals {
   rowsInserted: number;
   rowsUpdated: number;
   rowsUnchanged: number;
+  rowsDeleted: number;
+  rowsRestored: number;
   sourceFieldsAdded: string[] | null;
   error: string | null;
   durationMs: number | null;
@@ -354,6 +364,7 @@ export async function readRunTotals(pool: pg.Pool, runId: number): Promise<RunTo
     `select id::int, state, window_count as "windowCount", rows_extracted as "rowsExtracted",
             rows_rejected as "rowsRejected", rows_duplicate as "rowsDuplicate", rows_inserted as "rowsInserted",
             rows_updated as "rowsUpdated", rows_unchanged as "rowsUnchanged",
+            rows_deleted as "rowsDeleted", rows_restored as "rowsRestored",
             source_fields_added as "sourceFieldsAdded", error,
             (extract(epoch from coalesce(ended_at, now()) - coalesce(started_at, created_at)) * 1000)::float8 as "durationMs"
        from pipeline_runs where id = $1`,

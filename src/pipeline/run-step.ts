@@ -61,7 +61,8 @@ const reads: Record<StepName, StagingKind[]> = {
   extract: [],
   validate: ['raw'],
   transform: ['raw', 'skip'],
-  load: ['clean'],
+  // The keys the source served: what a window read marks deleted is judged by them.
+  load: ['clean', 'keys'],
 };
 const writtenBy: Record<StagingKind, StepName> = {
   raw: 'extract',
@@ -103,8 +104,10 @@ async function restoreLostStaging(step: StepName, deps: StepDeps, input: StepInp
         lost.push(kind);
     };
     for (const kind of reads[step]) await check(kind);
-    // Rebuilding clean needs what transform reads.
-    if (lost.includes('clean')) for (const kind of reads.transform) await check(kind);
+    // Rebuilding a table needs what its writer reads: clean needs raw and skip, keys needs raw.
+    for (const kind of [...lost]) {
+      for (const needed of reads[writtenBy[kind]]) if (!lost.includes(needed)) await check(needed);
+    }
   } finally {
     client.release();
   }

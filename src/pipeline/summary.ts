@@ -32,7 +32,10 @@ export function formatRunSummary(run: RunTotals, steps: StepTotals[]): string {
   const outcome =
     `Run ${run.id} ${run.state} in ${seconds(run.durationMs ?? 0)}: ` +
     `${number(run.rowsExtracted)} rows read, ${number(run.rowsInserted)} inserted, ${number(run.rowsUpdated)} updated, ` +
-    `${number(run.rowsUnchanged)} unchanged, ${number(run.rowsRejected)} rejected, ${number(run.rowsDuplicate)} duplicate ids superseded.`;
+    `${number(run.rowsUnchanged)} unchanged, ${number(run.rowsRejected)} rejected, ${number(run.rowsDuplicate)} duplicate ids superseded` +
+    (run.rowsDeleted > 0 || run.rowsRestored > 0
+      ? `; ${number(run.rowsDeleted)} no longer at the source (marked deleted), ${number(run.rowsRestored)} served again (restored).`
+      : '.');
   const drift = run.sourceFieldsAdded?.length
     ? `\nThe source has fields the definition does not know: ${run.sourceFieldsAdded.join(', ')}.`
     : '';

@@ -42,7 +42,10 @@ export function startQueueService(
         createProcessors({
           pool: deps.pool,
           source: createSodaClientFromConfig(config),
-          settings: { rejectThreshold: config.REJECT_THRESHOLD },
+          settings: {
+            rejectThreshold: config.REJECT_THRESHOLD,
+            deleteGuard: config.DELETE_GUARD,
+          },
           log: deps.log,
           orchestrator,
           lookbackHours: config.SYNC_LOOKBACK_HOURS,

@@ -260,4 +260,37 @@ describe('runs through the HTTP API, with workers', () => {
       value(/^cpd_last_successful_sync_age_seconds\{dataset="3gki-wyrb"\} ([\d.e+-]+)$/m),
     ).toBeGreaterThanOrEqual(0);
   });
+
+  it('carries allowDeletes on the run, so the queue load marks what the guard refused', async () => {
+    const january = { from: '2025-01-01', to: '2025-02-01', window: 'month' };
+    const held = await database.pool.query<{ n: number }>(
+      `select count(*)::int as n from incidents
+        where occurred_local >= '2025-01-01' and occurred_local < '2025-02-01' and deleted_at is null`,
+    );
+    expect(held.rows[0]!.n).toBeGreaterThan(0);
+    // The source now answers `[]` for January.
+    fake.removeRows(
+      rows.filter((row) => row.date_time!.startsWith('2025-01')).map((row) => row.id!),
+    );
+
+    const refused = runAccepted.parse(await (await post('/api/backfills', january)).json());
+    const failed = await waitForState(refused.runId, ['completed', 'failed']);
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatch(
+      new RegExp(`answered no rows where we hold ${held.rows[0]!.n.toLocaleString('en-US')}`),
+    );
+    expect(failed.counts.deleted).toBe(0);
+
+    const badFlag = await post('/api/backfills', { ...january, allowDeletes: 'yes' });
+    expect(badFlag.status).toBe(400);
+    const confirmed = await post('/api/backfills', { ...january, allowDeletes: true });
+    expect(confirmed.status).toBe(202);
+    const run = await waitForState(runAccepted.parse(await confirmed.json()).runId, [
+      'completed',
+      'failed',
+    ]);
+    expect(run.state).toBe('completed');
+    expect(run.counts.deleted).toBe(held.rows[0]!.n);
+    expect(run.windows[0]!.steps[3]!.counts?.deleted).toBe(held.rows[0]!.n);
+  });
 });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { materializedAnalyticsViews, refreshAnalytics } from '../../src/db/refresh-analytics.js';
+import { incidentAnalytics } from '../../src/analytics/incidents.js';
+import { refreshAnalytics } from '../../src/db/refresh-analytics.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { buildIncident, insertIncidents, type IncidentRow } from '../support/incident-fixtures.js';
 
@@ -54,16 +55,24 @@ describe('refreshAnalytics', () => {
     await database.drop();
   });
 
-  it('lists every materialised view of the analytics schema, each refreshable concurrently', async () => {
+  it('keeps every rollup of the spec as a table with a unique key, and no materialised view', async () => {
     const { rows } = await database.pool.query<{ name: string; unique_indexes: number }>(
-      `select format('%s.%s', v.schemaname, v.matviewname) as name,
+      `select format('%s.%s', t.schemaname, t.tablename) as name,
               (select count(*)::int from pg_index i
-                where i.indrelid = format('%I.%I', v.schemaname, v.matviewname)::regclass
+                where i.indrelid = format('%I.%I', t.schemaname, t.tablename)::regclass
                   and i.indisunique and i.indpred is null) as unique_indexes
-         from pg_matviews v where v.schemaname = 'analytics' order by 1`,
+         from pg_tables t where t.schemaname = 'analytics'
+          and format('%s.%s', t.schemaname, t.tablename) = any($1) order by 1`,
+      [incidentAnalytics.rollups.map((rollup) => rollup.table)],
     );
-    expect(rows.map((row) => row.name)).toEqual([...materializedAnalyticsViews].sort());
+    expect(rows.map((row) => row.name)).toEqual(
+      incidentAnalytics.rollups.map((rollup) => rollup.table).sort(),
+    );
     for (const row of rows) expect(row.unique_indexes, row.name).toBeGreaterThan(0);
+    const matviews = await database.pool.query(
+      `select 1 from pg_matviews where schemaname = 'analytics'`,
+    );
+    expect(matviews.rowCount).toBe(0);
   });
 
   it('brings the views up to date after a change, and does nothing when nothing changed', async () => {

@@ -75,6 +75,8 @@ describe('formatRunSummary', () => {
         rowsInserted: 9_932,
         rowsUpdated: 0,
         rowsUnchanged: 0,
+        rowsDeleted: 0,
+        rowsRestored: 0,
         sourceFieldsAdded: ['neighborhood'],
         error: null,
         durationMs: 2_500,
@@ -93,5 +95,30 @@ describe('formatRunSummary', () => {
     expect(text).toMatch(/extract\s+1\s+10,000\s+10,000\s+0\.5 s\s+20,000/);
     expect(text).toMatch(/Run 7 completed in 2\.5 s: 10,000 rows read, 9,932 inserted/);
     expect(text).toMatch(/fields the definition does not know: neighborhood/);
+  });
+
+  it('says how many rows the source no longer serves and how many it served again', () => {
+    const run = {
+      id: 8,
+      state: 'completed' as const,
+      windowCount: 1,
+      rowsExtracted: 960,
+      rowsRejected: 0,
+      rowsDuplicate: 0,
+      rowsInserted: 0,
+      rowsUpdated: 0,
+      rowsUnchanged: 959,
+      rowsDeleted: 40,
+      rowsRestored: 1,
+      sourceFieldsAdded: null,
+      error: null,
+      durationMs: 1_000,
+    };
+    expect(formatRunSummary(run, [])).toMatch(
+      /959 unchanged, .*; 40 no longer at the source \(marked deleted\), 1 served again \(restored\)\./,
+    );
+    expect(formatRunSummary({ ...run, rowsDeleted: 0, rowsRestored: 0 }, [])).not.toMatch(
+      /marked deleted/,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   index,
   integer,
   jsonb,
@@ -40,6 +41,12 @@ export const pipelineRuns = pgTable(
     rowsInserted: integer('rows_inserted').notNull().default(0),
     rowsUpdated: integer('rows_updated').notNull().default(0),
     rowsUnchanged: integer('rows_unchanged').notNull().default(0),
+    /** Window mode: rows we held in a window that its complete read no longer served. */
+    rowsDeleted: integer('rows_deleted').notNull().default(0),
+    /** Rows marked deleted earlier that the source served again. */
+    rowsRestored: integer('rows_restored').notNull().default(0),
+    /** The user confirmed that this run may mark more than DELETE_GUARD of a window deleted. */
+    allowDeletes: boolean('allow_deletes').notNull().default(false),
     /** Fields the source has that the dataset definition does not know (recorded, not fatal). */
     sourceFieldsAdded: jsonb('source_fields_added').$type<string[]>(),
     error: text('error'),

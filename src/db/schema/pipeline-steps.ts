@@ -21,6 +21,8 @@ export interface StepCounts {
   inserted?: number;
   updated?: number;
   unchanged?: number;
+  deleted?: number;
+  restored?: number;
 }
 
 /** One row per (run, window, step): the ledger's detail, mirroring the jobs when run on the queue. */

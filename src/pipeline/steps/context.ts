@@ -13,6 +13,11 @@ export interface StepDeps {
   settings: {
     /** Share of a window's rows that may be rejected before the run fails (0–1). */
     rejectThreshold: number;
+    /**
+     * Share of the rows held in a window that a complete read of it may mark deleted without the
+     * run's confirmation (0–1; default 0.05). An empty answer always needs it.
+     */
+    deleteGuard?: number;
   };
   log: Logger;
 }
