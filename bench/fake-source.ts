@@ -13,6 +13,8 @@ export async function startFakeSourceProcess(options: {
   seed?: number;
   from?: string;
   to?: string;
+  /** Crime Reports rows served beside the Police Log (the fake's default: 7,000). */
+  crimeRows?: number;
 }): Promise<{ url: string; stop: () => void }> {
   const args = [
     '--import',
@@ -27,6 +29,7 @@ export async function startFakeSourceProcess(options: {
   ];
   if (options.from) args.push('--from', options.from);
   if (options.to) args.push('--to', options.to);
+  if (options.crimeRows !== undefined) args.push('--crime-rows', String(options.crimeRows));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
   const firstLine = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the fake server exited with ${code}`)));

@@ -54,14 +54,16 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
         share: deps.settings.deleteGuard ?? defaultDeleteGuard,
       });
     }
-    if (changes && analytics) {
+    const deferred = analytics !== undefined && (await changesMuchOfTable(client, target, staged));
+    const capture = deferred ? undefined : changes;
+    if (capture && analytics) {
       await client.query(
-        `create temp table ${changes} on commit drop as
+        `create temp table ${capture} on commit drop as
          select 0::smallint as sign, ${analytics.columns.map((c) => `"${c}"`).join(', ')}
            from public."${target.table}" with no data`,
       );
     }
-    const statements = buildLoadSql(target, clean, analytics?.columns, changes);
+    const statements = buildLoadSql(target, clean, analytics?.columns, capture);
     const update = await client.query<{
       updated: number;
       restored: number;
@@ -72,12 +74,19 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
     const inserted = (await client.query(statements.insert, [spec.runId])).rowCount ?? 0;
     let deleted = 0;
     if (window && served) {
-      const marking = buildMarkDeletedSql(target, served, analytics?.columns, changes);
+      const marking = buildMarkDeletedSql(target, served, analytics?.columns, capture);
       deleted = (await client.query(marking, [spec.runId, window.start, window.end])).rowCount ?? 0;
     }
-    if (changes && analytics && inserted + updated + restored + deleted > 0) {
-      await applyChanges(client, analytics, changes);
+    const changed = inserted + updated + restored + deleted > 0;
+    if (capture && analytics && changed) {
+      await applyChanges(client, analytics, capture);
       await client.query('update analytics.refresh_state set refreshed_at = now()');
+    } else if (deferred && changed) {
+      // Left to one rebuild when the run ends (refreshAnalytics), exact either way.
+      await client.query(
+        `insert into analytics.pending_changes (operation, table_name) values ('load', $1)`,
+        [target.table],
+      );
     }
     const validated = await readValidateCounts(client, spec.runId, spec.windowIndex);
     const counts: StepCounts = {
@@ -99,6 +108,27 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
     return outcome;
   });
 };
+
+/**
+ * Whether a load of `staged` rows would change a large share of the table: then one rebuild of the
+ * rollups after the run is cheaper than this load's delta (a delta costs several times a
+ * rebuild's work per row: a million-row first load paid about three rebuilds in deltas). Loads
+ * of a few thousand rows never ask; a larger one counts the table, which costs less than its load.
+ */
+async function changesMuchOfTable(
+  client: pg.ClientBase,
+  target: TargetTable,
+  staged: number,
+): Promise<boolean> {
+  if (staged < deltaAlwaysBelowRows) return false;
+  const { rows } = await client.query<{ held: number }>(
+    `select count(*)::int as held from public."${target.table}"`,
+  );
+  return staged * 4 > (rows[0]?.held ?? 0);
+}
+
+/** Loads staging fewer rows than this always keep the analytics by delta. */
+const deltaAlwaysBelowRows = 10_000;
 
 /** Share of the rows held in a window that a window read may mark deleted without confirmation. */
 export const defaultDeleteGuard = 0.05;
