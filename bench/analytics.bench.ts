@@ -15,7 +15,7 @@ import type pg from 'pg';
 import { incidentAnalytics } from '../src/analytics/incidents.js';
 import { rebuildAnalytics } from '../src/db/refresh-analytics.js';
 import { getDatasetPipeline } from '../src/pipeline/datasets.js';
-import { createRun, readWindowSpec } from '../src/pipeline/ledger.js';
+import { createRun, readWindowSpec } from '../src/pipeline/ledger/index.js';
 import { recreateStagingTable, stagingTable } from '../src/pipeline/staging.js';
 import type { StepDeps } from '../src/pipeline/steps/context.js';
 import { buildLoadSql, loadWindow } from '../src/pipeline/steps/load.js';

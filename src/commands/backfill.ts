@@ -6,7 +6,12 @@ import { migrateDatabase } from '../db/migrate.js';
 import { openDatabase } from '../db/open.js';
 import { UserError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { readRunTotals, readStepTotals } from '../pipeline/ledger.js';
+import {
+  readRunProgress,
+  readRunTotals,
+  readStepTotals,
+  stepsOfRun,
+} from '../pipeline/ledger/index.js';
 import { formatRunSummary } from '../pipeline/summary.js';
 import {
   assertWindowCount,
@@ -150,16 +155,10 @@ async function follow(
         cliProgress.Presets.shades_classic,
       )
     : undefined;
-  bar?.start(windowCount * 4, 0, { run: runId, state: 'pending', rows: 0 });
+  bar?.start(stepsOfRun(windowCount), 0, { run: runId, state: 'pending', rows: 0 });
   try {
     for (;;) {
-      const { rows } = await pool.query<{ state: string; done: number; loaded: number }>(
-        `select r.state, (select count(*)::int from pipeline_steps s where s.run_id = r.id and s.state = 'completed') as done,
-                r.rows_inserted + r.rows_updated + r.rows_unchanged as loaded
-           from pipeline_runs r where r.id = $1`,
-        [runId],
-      );
-      const current = rows[0];
+      const current = await readRunProgress(pool, runId);
       if (!current) throw new Error(`run ${runId} disappeared from the ledger`);
       bar?.update(current.done, {
         state: current.state,

@@ -15,7 +15,7 @@ import {
   type InProcessHooks,
   type RunPlan,
 } from '../pipeline/flow.js';
-import { readRunTotals, readStepTotals, stepOrder } from '../pipeline/ledger.js';
+import { readRunTotals, readStepTotals, stepOrder, stepsOfRun } from '../pipeline/ledger/index.js';
 import { formatRunSummary } from '../pipeline/summary.js';
 import {
   assertWindowCount,
@@ -184,7 +184,7 @@ function createProgress(enabled: boolean, windowCount: number) {
     },
     cliProgress.Presets.shades_classic,
   );
-  const total = bars.create(windowCount * stepOrder.length, 0, { label: 'run       ' });
+  const total = bars.create(stepsOfRun(windowCount), 0, { label: 'run       ' });
   const running = new Map<number, cliProgress.SingleBar>();
   let done = 0;
   const windowLine = (windowIndex: number) => {

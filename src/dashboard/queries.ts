@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { RunRow } from '../pipeline/ledger/index.js';
 import { splitWholeMonths, type DayRange, type Extent } from './filter.js';
 
 /**
@@ -64,23 +65,26 @@ export interface Freshness {
   analyticsRefreshedAt: string | null;
 }
 
-export interface RunHealth {
+/** A run row as the dashboard shows it (from analytics.run_health): instants as ISO text. */
+export type RunHealth = Pick<
+  RunRow,
+  | 'dataset'
+  | 'mode'
+  | 'trigger'
+  | 'state'
+  | 'rowsExtracted'
+  | 'rowsRejected'
+  | 'rowsInserted'
+  | 'rowsUpdated'
+  | 'rowsUnchanged'
+  | 'error'
+> & {
   runId: number;
-  dataset: string;
-  mode: string;
-  trigger: string;
-  state: string;
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;
   durationSeconds: number | null;
-  rowsExtracted: number;
-  rowsRejected: number;
-  rowsInserted: number;
-  rowsUpdated: number;
-  rowsUnchanged: number;
-  error: string | null;
-}
+};
 
 const isoInstant = (column: string) =>
   `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;

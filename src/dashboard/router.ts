@@ -5,6 +5,7 @@ import { gzip } from 'node:zlib';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type pg from 'pg';
 import { rateLimit } from 'express-rate-limit';
+import { isDatabaseUnavailable } from '../db/availability.js';
 import { readCredential, tokensMatch } from '../http/auth.js';
 import {
   createDashboardAnswers,
@@ -70,7 +71,7 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
           view.drawn = answer.drawn;
         }
       } catch (error) {
-        if (!isUnavailable(error)) {
+        if (!isDatabaseUnavailable(error)) {
           next(error);
           return;
         }
@@ -101,7 +102,7 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
         ]);
         res.set('Cache-Control', 'no-store').json(describe(page, data, state));
       } catch (error) {
-        if (!isUnavailable(error)) {
+        if (!isDatabaseUnavailable(error)) {
           next(error);
           return;
         }
@@ -213,11 +214,4 @@ const databaseUnavailable = 'The database cannot be reached right now; try again
 function requestedFilter(query: Request['query']): DashboardView['requested'] {
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   return { from: text(query.from), to: text(query.to), type: text(query.type) };
-}
-
-function isUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string') return false;
-  // Connection refused or reset, Postgres class 08 (connection) and 57P (shutting down).
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code) || /^(08|57P)/.test(code);
 }

@@ -4,8 +4,15 @@ import type pg from 'pg';
 /** How long a failed step or run waits for an unavailable database before it gives up waiting. */
 export const databaseWaitMs = 120_000;
 
-/** Socket errors that mean the server went away or is not there yet. */
-const socketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+/** Socket errors that mean the server went away or is not there yet (or its name not found). */
+const socketCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
 
 /** What node-postgres says of a connection it lost (it has no code for these). */
 const lostConnection = [
@@ -17,16 +24,17 @@ const lostConnection = [
 
 /**
  * Whether an error means the database server is unreachable, shutting down or starting up (a
- * restart, a failover) rather than that the work itself is wrong. Pure.
- * SQLSTATE class 08 is a connection exception; 57P01–57P03 are admin shutdown, crash shutdown
- * and "the database system is starting up".
+ * restart, a failover) rather than that the work itself is wrong: workers wait for it, the HTTP
+ * API and the dashboard answer 503. The one such check. Pure.
+ * SQLSTATE class 08 is a connection exception; class 57P is the server ending or refusing
+ * connections (57P01–57P03: admin shutdown, crash shutdown, "the database system is starting up").
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as Error & { code?: unknown }).code;
   if (typeof code === 'string') {
     if (socketCodes.has(code)) return true;
-    if (code.startsWith('08') || /^57P0[123]$/.test(code)) return true;
+    if (code.startsWith('08') || code.startsWith('57P')) return true;
   }
   return lostConnection.some((text) => error.message.startsWith(text));
 }

@@ -1,15 +1,10 @@
-import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { redactUrl } from '../config.js';
 import { UserError, describeError } from '../errors.js';
-import * as schema from './schema/index.js';
 
-export type Db = NodePgDatabase<typeof schema>;
-
-/** A connection pool and the Drizzle handle over it. */
+/** A connection pool, named for messages. */
 export interface Database {
   pool: pg.Pool;
-  db: Db;
   /** Where it points, without the password: for messages. */
   label: string;
   close(): Promise<void>;
@@ -55,7 +50,6 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
   let closed = false;
   return {
     pool,
-    db: drizzle({ client: pool, schema }),
     label: describeDatabaseUrl(url),
     async close() {
       if (closed) return;

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
+import { isDatabaseUnavailable } from '../db/availability.js';
 import { isUserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -99,21 +100,6 @@ function describeBytes(limit: unknown): string {
   return typeof limit === 'number' ? `${Math.round(limit / 1024)} kB` : 'size';
 }
 
-/** Connection refused or reset, PostgreSQL class 08 (connection) and 57P (shutting down). */
-export function isPostgresUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (
-    typeof code === 'string' &&
-    (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND'].includes(code) ||
-      /^(08|57P)/.test(code))
-  )
-    return true;
-  return (
-    error instanceof Error &&
-    /timeout exceeded when trying to connect|Connection terminated/i.test(error.message)
-  );
-}
-
 /** The last handler: known failures get their status; anything else is a logged 500. */
 export function handleErrors(log: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
@@ -138,7 +124,7 @@ export function handleErrors(log: Logger): ErrorRequestHandler {
       sendError(res, new HttpError(status, error.code, error.message));
       return;
     }
-    if (isPostgresUnavailable(error)) {
+    if (isDatabaseUnavailable(error)) {
       log.warn({ err: error, path: req.path }, 'PostgreSQL unavailable');
       sendError(
         res,

@@ -1,4 +1,9 @@
 import type pg from 'pg';
+import {
+  readLedgerAggregates,
+  type DurationBucketRow,
+  type LedgerAggregates,
+} from '../pipeline/ledger/index.js';
 import type { BucketGroup } from './ledger-histogram.js';
 
 /** What /metrics reads from the ledger on each scrape: a handful of aggregates, no row lists. */
@@ -6,16 +11,8 @@ import type { BucketGroup } from './ledger-histogram.js';
 export interface LedgerSnapshot {
   runDurations: BucketGroup<'dataset' | 'mode' | 'state'>[];
   stepDurations: BucketGroup<'step' | 'state'>[];
-  runs: {
-    dataset: string;
-    state: string;
-    runs: number;
-    inserted: number;
-    updated: number;
-    unchanged: number;
-    rejected: number;
-  }[];
-  lastSuccess: { dataset: string; at: number }[];
+  runs: LedgerAggregates['runs'];
+  lastSuccess: LedgerAggregates['lastSuccess'];
 }
 
 /** Seconds. Runs take seconds to hours; steps, milliseconds to minutes. */
@@ -30,14 +27,8 @@ function thresholdsMs(bounds: number[]): number[] {
   return bounds.map((seconds) => Math.round(seconds * 1000) + 1);
 }
 
-interface BucketRow {
-  bucket: number;
-  count: number;
-  sumMs: number;
-}
-
 function groupBuckets<Label extends string>(
-  rows: (BucketRow & Record<Label, string>)[],
+  rows: (DurationBucketRow & Record<Label, string>)[],
   labelNames: readonly Label[],
   bucketCount: number,
 ): BucketGroup<Label>[] {
@@ -60,41 +51,18 @@ function groupBuckets<Label extends string>(
 }
 
 export async function readLedgerSnapshot(pool: pg.Pool): Promise<LedgerSnapshot> {
-  const [runDurations, stepDurations, runs, lastSuccess] = await Promise.all([
-    pool.query<BucketRow & { dataset: string; mode: string; state: string }>(
-      `select dataset, mode::text as mode, state::text as state, width_bucket(ms, $1::bigint[]) as bucket,
-              count(*)::int as count, sum(ms)::float8 as "sumMs"
-         from (select dataset, mode, state,
-                      (extract(epoch from ended_at - coalesce(started_at, created_at)) * 1000)::bigint as ms
-                 from pipeline_runs where ended_at is not null) finished
-        group by 1, 2, 3, 4`,
-      [thresholdsMs(runDurationBuckets)],
-    ),
-    pool.query<BucketRow & { step: string; state: string }>(
-      `select step::text as step, state::text as state, width_bucket(duration_ms, $1::int[]) as bucket,
-              count(*)::int as count, sum(duration_ms)::float8 as "sumMs"
-         from pipeline_steps where duration_ms is not null
-        group by 1, 2, 3`,
-      [thresholdsMs(stepDurationBuckets)],
-    ),
-    pool.query<LedgerSnapshot['runs'][number]>(
-      `select dataset, state::text as state, count(*)::int as runs,
-              sum(rows_inserted)::float8 as inserted, sum(rows_updated)::float8 as updated,
-              sum(rows_unchanged)::float8 as unchanged, sum(rows_rejected)::float8 as rejected
-         from pipeline_runs group by 1, 2`,
-    ),
-    pool.query<{ dataset: string; at: number }>(
-      `select dataset, extract(epoch from last_success_at)::float8 as at from sync_state where last_success_at is not null`,
-    ),
-  ]);
+  const { runDurations, stepDurations, runs, lastSuccess } = await readLedgerAggregates(pool, {
+    runMs: thresholdsMs(runDurationBuckets),
+    stepMs: thresholdsMs(stepDurationBuckets),
+  });
   return {
     runDurations: groupBuckets(
-      runDurations.rows,
+      runDurations,
       ['dataset', 'mode', 'state'],
       runDurationBuckets.length,
     ),
-    stepDurations: groupBuckets(stepDurations.rows, ['step', 'state'], stepDurationBuckets.length),
-    runs: runs.rows,
-    lastSuccess: lastSuccess.rows,
+    stepDurations: groupBuckets(stepDurations, ['step', 'state'], stepDurationBuckets.length),
+    runs,
+    lastSuccess,
   };
 }

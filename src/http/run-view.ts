@@ -1,42 +1,8 @@
-import type { RunState, StepName } from '../db/schema/enums.js';
+import type { RunState } from '../db/schema/enums.js';
+import { stepOrder, stepsOfRun, type RunListRow, type StepRow } from '../pipeline/ledger/index.js';
 import type { RunSummary, StepView, WindowView } from './schemas.js';
 
 /** Ledger rows as the API shows them. Pure. */
-
-export interface RunRow {
-  id: number;
-  dataset: string;
-  mode: RunSummary['mode'];
-  trigger: RunSummary['trigger'];
-  state: RunState;
-  rangeFrom: string | null;
-  rangeTo: string | null;
-  windowSize: string | null;
-  cursorFrom: string | null;
-  windowCount: number;
-  stepsCompleted: number;
-  rowsExtracted: number;
-  rowsRejected: number;
-  rowsDuplicate: number;
-  rowsInserted: number;
-  rowsUpdated: number;
-  rowsUnchanged: number;
-  rowsDeleted: number;
-  rowsRestored: number;
-  error: string | null;
-  createdAt: Date;
-  startedAt: Date | null;
-  endedAt: Date | null;
-  durationMs: number | null;
-}
-
-export interface StepRow extends Omit<StepView, 'startedAt' | 'endedAt'> {
-  windowIndex: number;
-  windowStart: string | null;
-  windowEnd: string | null;
-  startedAt: Date | null;
-  endedAt: Date | null;
-}
 
 export const runPath = (id: number) => `/api/runs/${id}`;
 
@@ -48,7 +14,7 @@ export function runLinks(id: number, bullBoardPath: string) {
   };
 }
 
-export function toRunSummary(row: RunRow): RunSummary {
+export function toRunSummary(row: RunListRow): RunSummary {
   return {
     id: row.id,
     dataset: row.dataset,
@@ -62,7 +28,7 @@ export function toRunSummary(row: RunRow): RunSummary {
     cursorFrom: row.cursorFrom,
     windowCount: row.windowCount,
     stepsCompleted: row.stepsCompleted,
-    stepsTotal: row.windowCount * 4,
+    stepsTotal: stepsOfRun(row.windowCount),
     counts: {
       extracted: row.rowsExtracted,
       rejected: row.rowsRejected,
@@ -95,8 +61,6 @@ export function chainState(states: readonly RunState[]): RunState {
   return states.includes('pending') ? 'pending' : 'scheduled';
 }
 
-const stepRank: Record<StepName, number> = { extract: 0, validate: 1, transform: 2, load: 3 };
-
 /** Steps grouped by window, in window order and then in the order the chain runs them. */
 export function groupStepsByWindow(rows: readonly StepRow[]): WindowView[] {
   const windows = new Map<
@@ -104,7 +68,8 @@ export function groupStepsByWindow(rows: readonly StepRow[]): WindowView[] {
     { start: string | null; end: string | null; steps: StepView[] }
   >();
   const sorted = [...rows].sort(
-    (a, b) => a.windowIndex - b.windowIndex || stepRank[a.step] - stepRank[b.step],
+    (a, b) =>
+      a.windowIndex - b.windowIndex || stepOrder.indexOf(a.step) - stepOrder.indexOf(b.step),
   );
   for (const row of sorted) {
     const { windowIndex, windowStart, windowEnd, startedAt, endedAt, ...step } = row;

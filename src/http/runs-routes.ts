@@ -3,6 +3,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import type pg from 'pg';
 import type { RunState } from '../db/schema/enums.js';
 import type { RunPlan } from '../pipeline/flow.js';
+import { listRuns, readRunDetail, readRunState } from '../pipeline/ledger/index.js';
 import { redactRunError } from '../pipeline/redact-run-error.js';
 import { checkWindowCount } from '../pipeline/windows.js';
 import type { Orchestrator } from '../queue/orchestrator.js';
@@ -12,7 +13,6 @@ import { checkBackfillRange, localDateOf } from './backfill-rules.js';
 import { coalesceReads } from './coalesce-reads.js';
 import type { DependencyStatus } from './dependency.js';
 import { HttpError } from './errors.js';
-import { listRuns, readRunDetail } from './run-queries.js';
 import { groupStepsByWindow, runLinks, runPath, toRunSummary } from './run-view.js';
 import { limitWrites } from './rate-limit.js';
 import {
@@ -100,11 +100,7 @@ export function createRunsRouter(deps: RunsDeps): Router {
   }
 
   async function readState(runId: number): Promise<RunState> {
-    const { rows } = await deps.pool.query<{ state: RunState }>(
-      'select state from pipeline_runs where id = $1',
-      [runId],
-    );
-    return rows[0]?.state ?? 'pending';
+    return readRunState(deps.pool, runId);
   }
 
   async function answerRun(

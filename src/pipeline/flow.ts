@@ -18,10 +18,13 @@ import {
   createRun,
   failRun,
   readRunTotals,
+  readRunTrigger,
+  readSyncCursor,
+  recordLastSuccess,
   stepOrder,
   type RunRecord,
   type RunRequest,
-} from './ledger.js';
+} from './ledger/index.js';
 import { runStep } from './run-step.js';
 import type { StepDeps } from './steps/context.js';
 import { dropRunStaging } from './staging.js';
@@ -67,11 +70,7 @@ export async function planRun(
       windows: planDateWindows(plan.from, plan.to, plan.windowSize),
     };
   }
-  const { rows } = await pool.query<{ cursor: string | null }>(
-    'select cursor from sync_state where dataset = $1',
-    [dataset],
-  );
-  const cursorFrom = lookBackFrom(rows[0]?.cursor, plan.lookbackHours);
+  const cursorFrom = lookBackFrom(await readSyncCursor(pool, dataset), plan.lookbackHours);
   return {
     dataset,
     mode: 'incremental',
@@ -146,12 +145,7 @@ export async function finishRun(
   const totals = await readRunTotals(deps.pool, runId);
   if (totals.state !== 'completed') return false;
   if (completedNow) {
-    await deps.pool.query(
-      `insert into sync_state (dataset, last_run_id, last_success_at, updated_at)
-       select dataset, id, now(), now() from pipeline_runs where id = $1
-       on conflict (dataset) do update set last_success_at = now(), last_run_id = excluded.last_run_id, updated_at = now()`,
-      [runId],
-    );
+    await recordLastSuccess(deps.pool, runId);
     await dropStagingOf(deps.pool, runId);
   }
   await refreshAnalytics(deps.pool);
@@ -192,13 +186,10 @@ export async function claimInProcessRun(
       );
     }
     // Free lock on an existing active run: either its process died, or it is a queue run.
-    const owner = await pool.query<{ trigger: RunTrigger }>(
-      'select trigger from pipeline_runs where id = $1',
-      [run.id],
-    );
+    const trigger = await readRunTrigger(pool, run.id);
     await lock.query('select pg_advisory_unlock($1, $2)', [inProcessLockSpace, run.id]);
     lock.release();
-    if (owner.rows[0]?.trigger !== 'cli') {
+    if (trigger !== 'cli') {
       throw new UserError(
         'run.active',
         `run ${run.id} for the same ${request.mode === 'window' ? 'range' : 'dataset'} is active on the job queue; follow it with the HTTP API (GET /api/runs/${run.id}) or wait for it to finish`,

@@ -2,7 +2,15 @@ import type { StepName } from '../db/schema/enums.js';
 import { databaseWaitMs, isDatabaseUnavailable, waitForDatabase } from '../db/availability.js';
 import { describeError, isRetryable, UserError } from '../errors.js';
 import { getDatasetPipeline } from './datasets.js';
-import { beginStep, failStep, readWindowSpec, StepAlreadyCompleted, stepOrder } from './ledger.js';
+import {
+  beginStep,
+  failStep,
+  readStepState,
+  readWindowSpec,
+  readWindowStepRows,
+  StepAlreadyCompleted,
+  stepOrder,
+} from './ledger/index.js';
 import { countStagedRows, type StagingKind } from './staging.js';
 import type { StepDeps, StepFunction, StepInput, StepOutcome } from './steps/context.js';
 import { extractWindow } from './steps/extract.js';
@@ -43,11 +51,7 @@ async function assertPreviousStepCompleted(
 ): Promise<void> {
   const previous = stepOrder[stepOrder.indexOf(step) - 1];
   if (!previous) return;
-  const { rows } = await deps.pool.query<{ state: string }>(
-    'select state from pipeline_steps where run_id = $1 and window_index = $2 and step = $3',
-    [runId, windowIndex, previous],
-  );
-  const state = rows[0]?.state;
+  const state = await readStepState(deps.pool, runId, windowIndex, previous);
   if (state !== 'completed') {
     throw new UserError(
       'step.out_of_order',
@@ -80,14 +84,7 @@ const writtenBy: Record<StagingKind, StepName> = {
 async function restoreLostStaging(step: StepName, deps: StepDeps, input: StepInput): Promise<void> {
   if (reads[step].length === 0) return;
   const { runId, windowIndex } = input.spec;
-  const { rows } = await deps.pool.query<{
-    step: StepName;
-    rowsIn: number | null;
-    rowsOut: number | null;
-  }>(
-    `select step, rows_in as "rowsIn", rows_out as "rowsOut" from pipeline_steps where run_id = $1 and window_index = $2`,
-    [runId, windowIndex],
-  );
+  const rows = await readWindowStepRows(deps.pool, runId, windowIndex);
   const recorded = (name: StepName) =>
     rows.find((row) => row.step === name) ?? { rowsIn: 0, rowsOut: 0 };
   const expected: Record<StagingKind, number> = {

@@ -1,4 +1,4 @@
-import type { RunTotals, StepTotals } from './ledger.js';
+import type { RunTotals, StepTotals } from './ledger/index.js';
 
 /** The end-of-run report `cpd sync` prints: pure, so it is tested without a run. */
 

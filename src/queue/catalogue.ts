@@ -62,10 +62,6 @@ export const jobCatalogue = {
 export type JobName = keyof typeof jobCatalogue;
 export type JobPayload<Name extends JobName> = z.infer<(typeof jobCatalogue)[Name]['payload']>;
 
-export function isJobName(name: string): name is JobName {
-  return Object.hasOwn(jobCatalogue, name);
-}
-
 /** BullMQ job options for a policy; `backoffScale` shortens delays (tests, benchmarks). */
 export function jobOptionsFor(name: JobName, backoffScale = 1) {
   const { policy } = jobCatalogue[name];

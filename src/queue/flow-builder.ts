@@ -1,6 +1,6 @@
 import type { FlowJob, FlowJobNode } from 'bullmq';
 import type { StepName } from '../db/schema/enums.js';
-import { stepOrder } from '../pipeline/ledger.js';
+import { stepOrder } from '../pipeline/ledger/index.js';
 import { jobOptionsFor } from './catalogue.js';
 import { jobNameOf, runJobId, stepJobId } from './names.js';
 

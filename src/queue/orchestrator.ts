@@ -4,7 +4,14 @@ import type { RunTrigger } from '../db/schema/enums.js';
 import { UserError } from '../errors.js';
 import { getDatasetPipeline } from '../pipeline/datasets.js';
 import { planRun, type RunPlan } from '../pipeline/flow.js';
-import { createRun, stepOrder, type RunRecord } from '../pipeline/ledger.js';
+import {
+  createRun,
+  markRunEnqueued,
+  readRunForRetry,
+  reopenRun,
+  stepOrder,
+  type RunRecord,
+} from '../pipeline/ledger/index.js';
 import { createProducerConnection, waitUntilReady } from './connection.js';
 import { buildRunFlow } from './flow-builder.js';
 import { queueNames, runJobId, stepJobId, type QueueName } from './names.js';
@@ -62,10 +69,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     if (run.state !== 'scheduled') return;
     const { shortName } = getDatasetPipeline(datasetId).source;
     await flowProducer.add(buildRunFlow(run, options.backoffScale, shortName));
-    await pool.query(
-      `update pipeline_runs set state = 'pending' where id = $1 and state = 'scheduled'`,
-      [run.id],
-    );
+    await markRunEnqueued(pool, run.id);
   }
 
   return {
@@ -79,11 +83,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     },
 
     async retryRun(runId) {
-      const { rows } = await pool.query<{ state: string; windowCount: number; dataset: string }>(
-        'select state, window_count as "windowCount", dataset from pipeline_runs where id = $1',
-        [runId],
-      );
-      const run = rows[0];
+      const run = await readRunForRetry(pool, runId);
       if (!run) throw new UserError('run.not_found', `there is no run ${runId}`);
       if (run.state !== 'failed' && run.state !== 'crashed') {
         throw new UserError(
@@ -95,10 +95,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       if (!parent) {
         // Its jobs were cleaned up: enqueue the run again. Steps that completed are not redone
         // (the ledger says so), so this resumes it.
-        await pool.query(
-          `update pipeline_runs set state = 'scheduled', error = null, ended_at = null where id = $1`,
-          [runId],
-        );
+        await reopenRun(pool, runId, 'scheduled');
         await enqueue(
           { id: runId, state: 'scheduled', windowCount: run.windowCount } as RunRecord,
           run.dataset,
@@ -124,10 +121,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         await parent.retry('failed');
         retried.push(parent.id!);
       }
-      await pool.query(
-        `update pipeline_runs set state = 'pending', error = null, ended_at = null where id = $1`,
-        [runId],
-      );
+      await reopenRun(pool, runId, 'pending');
       return { retried };
     },
 

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { databaseWaitMs, isDatabaseUnavailable, waitForDatabase } from '../db/availability.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { failStep } from '../pipeline/ledger.js';
+import { countUnfinishedSteps, failStep, markFailedRunCrashed } from '../pipeline/ledger/index.js';
 import { jobCatalogue } from './catalogue.js';
 import { createWorkerConnection } from './connection.js';
 import { parseStepJobId, queueNames } from './names.js';
@@ -177,10 +177,7 @@ async function recordCrash(pool: pg.Pool, job: BullJob, log: Logger): Promise<vo
       new Error('its workers kept stopping (stalled too often)'),
       true,
     );
-    await pool.query(
-      `update pipeline_runs set state = 'crashed' where id = $1 and state = 'failed'`,
-      [step.runId],
-    );
+    await markFailedRunCrashed(pool, step.runId);
   } catch (error) {
     log.error({ err: error, jobId: job.id }, 'could not record a crashed job');
   }
@@ -205,11 +202,7 @@ async function resumeFailedParent(
   try {
     const run = /^run-(\d+)$/.exec(parent.id);
     if (run) {
-      const { rows } = await pool.query<{ pending: number }>(
-        `select count(*)::int as pending from pipeline_steps where run_id = $1 and state <> 'completed'`,
-        [Number(run[1])],
-      );
-      if (rows[0]?.pending) return;
+      if (await countUnfinishedSteps(pool, Number(run[1]))) return;
     }
     const queueName = parent.queueKey.slice(prefix.length + 1);
     let queue = parentQueues.get(queueName);

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase, type Database } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import type { RunPlan } from '../../src/pipeline/flow.js';
-import { readRunTotals, type RunTotals } from '../../src/pipeline/ledger.js';
+import { readRunTotals, type RunTotals } from '../../src/pipeline/ledger/index.js';
 import { createOrchestrator, type Orchestrator } from '../../src/queue/orchestrator.js';
 import { createSodaClient } from '../../src/source/client.js';
 import { policeLog } from '../../src/source/datasets/police-log.js';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { RunPlan } from '../../src/pipeline/flow.js';
-import type { RunTotals } from '../../src/pipeline/ledger.js';
+import type { RunTotals } from '../../src/pipeline/ledger/index.js';
 import { compareWithTruth, countDoubleInserts } from './compare.js';
 import type { Stage } from './stage.js';
 import { computeTruth, countRejected } from './truth.js';

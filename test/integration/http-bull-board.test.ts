@@ -1,6 +1,6 @@
 import { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRunTotals } from '../../src/pipeline/ledger.js';
+import { readRunTotals } from '../../src/pipeline/ledger/index.js';
 import { stepJobId } from '../../src/queue/names.js';
 import { registerSchedulers } from '../../src/queue/schedulers.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';

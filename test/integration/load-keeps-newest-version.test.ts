@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDatasetPipeline } from '../../src/pipeline/datasets.js';
 import { planRun, runInProcess } from '../../src/pipeline/flow.js';
-import { createRun, stepOrder } from '../../src/pipeline/ledger.js';
+import { createRun, stepOrder } from '../../src/pipeline/ledger/index.js';
 import { runStep } from '../../src/pipeline/run-step.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeSoda, type FakeSoda } from '../support/fake-soda/index.js';

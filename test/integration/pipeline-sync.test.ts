@@ -4,7 +4,7 @@ import { startFakeSoda, type FakeSoda, type SodaRow } from '../support/fake-soda
 import { generatePoliceLog } from '../support/police-log-generator.js';
 import { getDatasetPipeline } from '../../src/pipeline/datasets.js';
 import { planRun } from '../../src/pipeline/flow.js';
-import { createRun } from '../../src/pipeline/ledger.js';
+import { createRun } from '../../src/pipeline/ledger/index.js';
 import { runStep } from '../../src/pipeline/run-step.js';
 import { incremental, stepDepsFor, syncInProcess, wholeRange } from '../support/pipeline.js';
 

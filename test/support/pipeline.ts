@@ -12,7 +12,7 @@ import {
   readStepTotals,
   type RunTotals,
   type StepTotals,
-} from '../../src/pipeline/ledger.js';
+} from '../../src/pipeline/ledger/index.js';
 import type { StepDeps } from '../../src/pipeline/steps/context.js';
 import { createSodaClient } from '../../src/source/client.js';
 import type { TestDatabase } from './database.js';

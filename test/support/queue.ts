@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-import { readRunTotals, type RunTotals } from '../../src/pipeline/ledger.js';
+import { readRunTotals, type RunTotals } from '../../src/pipeline/ledger/index.js';
 import { createOrchestrator, type Orchestrator } from '../../src/queue/orchestrator.js';
 import { createProcessors } from '../../src/queue/processors.js';
 import { startWorkers, type RunningWorkers } from '../../src/queue/workers.js';

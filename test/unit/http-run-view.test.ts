@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunState, StepName } from '../../src/db/schema/enums.js';
-import {
-  chainState,
-  groupStepsByWindow,
-  toRunSummary,
-  type RunRow,
-  type StepRow,
-} from '../../src/http/run-view.js';
+import { chainState, groupStepsByWindow, toRunSummary } from '../../src/http/run-view.js';
+import type { RunListRow, StepRow } from '../../src/pipeline/ledger/index.js';
 
 function step(windowIndex: number, name: StepName, state: RunState): StepRow {
   return {
@@ -73,7 +68,7 @@ describe('steps by window', () => {
 
 describe('run summaries', () => {
   it('show the range of a window run, the counts, and progress in steps', () => {
-    const row: RunRow = {
+    const row: RunListRow = {
       id: 7,
       dataset: '3gki-wyrb',
       mode: 'window',

@@ -13,14 +13,6 @@ export const runState = pgEnum('run_state', [
 ]);
 export type RunState = (typeof runState.enumValues)[number];
 
-/** States in which a run or step may still change; a run in one of these is "active". */
-export const activeRunStates = [
-  'scheduled',
-  'pending',
-  'running',
-  'retrying',
-] as const satisfies RunState[];
-
 export const runMode = pgEnum('run_mode', ['incremental', 'window']);
 export type RunMode = (typeof runMode.enumValues)[number];
 

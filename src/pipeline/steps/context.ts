@@ -4,7 +4,7 @@ import type { StepCounts } from '../../db/schema/pipeline-steps.js';
 import type { Logger } from '../../logger.js';
 import type { SodaClient } from '../../source/client.js';
 import type { DatasetPipeline } from '../target.js';
-import type { WindowSpec } from '../ledger.js';
+import type { WindowSpec } from '../ledger/index.js';
 
 /** What every step is given. Nothing in it says whether a queue or the CLI runs the step. */
 export interface StepDeps {

@@ -1,7 +1,7 @@
 import { UserError } from '../../errors.js';
 import { compareFields } from '../../source/dataset.js';
 import { incrementalQuery, windowQuery } from '../../source/queries.js';
-import { completeStep, recordAddedFields } from '../ledger.js';
+import { completeStep, recordAddedFields } from '../ledger/index.js';
 import type { RowTextChunk } from '../../source/row-text.js';
 import { encodeBinaryRow } from '../copy-binary.js';
 import { copyBinaryInto, recreateStagingTable } from '../staging.js';

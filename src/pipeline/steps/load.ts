@@ -3,8 +3,8 @@ import { applyChanges } from '../../analytics/rollups.js';
 import { analyticsSpecOf } from '../../analytics/specs.js';
 import type { StepCounts } from '../../db/schema/pipeline-steps.js';
 import { UserError } from '../../errors.js';
-import type { WindowSpec } from '../ledger.js';
-import { addRunCounts, completeStep } from '../ledger.js';
+import type { WindowSpec } from '../ledger/index.js';
+import { addRunCounts, advanceCursor, completeStep, readValidateCounts } from '../ledger/index.js';
 import { dropStagingTables, stagingTable } from '../staging.js';
 import type { DatasetPipeline, TargetTable } from '../target.js';
 import { inTransaction, type StepFunction } from './context.js';
@@ -326,37 +326,4 @@ export function buildMarkDeletedSql(
   if (!changes || captured.length === 0) return mark;
   return `with marked as (${mark} returning ${captured.map((c) => `t.${c}`).join(', ')})
     insert into ${changes} (sign, ${captured.join(', ')}) select -1, ${captured.join(', ')} from marked`;
-}
-
-async function readValidateCounts(
-  client: pg.ClientBase,
-  runId: number,
-  windowIndex: number,
-): Promise<StepCounts> {
-  const { rows } = await client.query<{ counts: StepCounts | null }>(
-    `select counts from pipeline_steps where run_id = $1 and window_index = $2 and step = 'validate'`,
-    [runId, windowIndex],
-  );
-  return rows[0]?.counts ?? {};
-}
-
-/** Moves the dataset's cursor to the highest stamp this window loaded; never backwards. */
-async function advanceCursor(
-  client: pg.ClientBase,
-  dataset: string,
-  runId: number,
-  clean: string,
-  cursorColumn: string,
-): Promise<void> {
-  await client.query(
-    `insert into sync_state (dataset, cursor, last_run_id, updated_at)
-     select $1, max("${cursorColumn}"), $2, now() from ${clean} having max("${cursorColumn}") is not null
-     on conflict (dataset) do update
-       set cursor = greatest(sync_state.cursor, excluded.cursor), last_run_id = excluded.last_run_id, updated_at = now()`,
-    [dataset, runId],
-  );
-  await client.query(
-    `update pipeline_runs set cursor_to = greatest(cursor_to, (select max("${cursorColumn}") from ${clean})) where id = $1`,
-    [runId],
-  );
 }

@@ -1,4 +1,4 @@
-import { completeStep } from '../ledger.js';
+import { completeStep } from '../ledger/index.js';
 import {
   copyBinaryOut,
   copyChunksOut,

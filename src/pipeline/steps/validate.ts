@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { UserError } from '../../errors.js';
 import type { DatasetDefinition } from '../../source/dataset.js';
-import { completeStep } from '../ledger.js';
+import { completeStep } from '../ledger/index.js';
 import { copyBinaryOut, copyInto, recreateStagingTable, stagingTable } from '../staging.js';
 import { validateChunk } from '../chunks.js';
 import type { RejectReason } from '../validate-row.js';

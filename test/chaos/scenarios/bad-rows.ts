@@ -1,5 +1,5 @@
 import type { RunPlan } from '../../../src/pipeline/flow.js';
-import { readRunTotals } from '../../../src/pipeline/ledger.js';
+import { readRunTotals } from '../../../src/pipeline/ledger/index.js';
 import { runCli } from '../../support/cli.js';
 import type { SodaRow } from '../../support/fake-soda/index.js';
 import { generatePoliceLog } from '../../support/police-log-generator.js';

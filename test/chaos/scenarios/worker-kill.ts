@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stepOrder } from '../../../src/pipeline/ledger.js';
+import { stepOrder } from '../../../src/pipeline/ledger/index.js';
 import { generatePoliceLog } from '../../support/police-log-generator.js';
 import type { Scenario } from '../scenario.js';
 import { publishCorrections, stampAfter } from '../source-changes.js';

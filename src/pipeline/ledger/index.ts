@@ -1,7 +1,9 @@
 import type pg from 'pg';
-import type { RunMode, RunState, RunTrigger, StepName } from '../db/schema/enums.js';
-import type { StepCounts } from '../db/schema/pipeline-steps.js';
-import { describeError } from '../errors.js';
+import type { RunMode, RunState, RunTrigger, StepName } from '../../db/schema/enums.js';
+import type { StepCounts } from '../../db/schema/pipeline-steps.js';
+import { describeError } from '../../errors.js';
+import type { RunRow } from './run-reads.js';
+import { stepOrder } from './step-order.js';
 
 /**
  * The run ledger in PostgreSQL: runs and their step rows, with Prefect-like states. Whoever runs a
@@ -10,7 +12,9 @@ import { describeError } from '../errors.js';
  * does nothing twice.
  */
 
-export const stepOrder: readonly StepName[] = ['extract', 'validate', 'transform', 'load'];
+export { stepOrder, stepsOfRun } from './step-order.js';
+export * from './run-reads.js';
+export * from './aggregates.js';
 
 export interface PlannedWindow {
   index: number;
@@ -32,14 +36,11 @@ export interface RunRequest {
   windows: PlannedWindow[];
 }
 
-export interface RunRecord {
-  id: number;
-  dataset: string;
-  mode: RunMode;
-  state: RunState;
-  cursorFrom: string | null;
-  windowCount: number;
-}
+/** A run as creating it returns it. */
+export type RunRecord = Pick<
+  RunRow,
+  'id' | 'dataset' | 'mode' | 'state' | 'cursorFrom' | 'windowCount'
+>;
 
 /**
  * Creates a run and its step rows, unless a run with the same dedupe key is active: then that run
@@ -342,22 +343,24 @@ export async function failRun(
   );
 }
 
-export interface RunTotals {
-  id: number;
-  state: RunState;
-  windowCount: number;
-  rowsExtracted: number;
-  rowsRejected: number;
-  rowsDuplicate: number;
-  rowsInserted: number;
-  rowsUpdated: number;
-  rowsUnchanged: number;
-  rowsDeleted: number;
-  rowsRestored: number;
-  sourceFieldsAdded: string[] | null;
-  error: string | null;
-  durationMs: number | null;
-}
+/** A run's outcome as the CLI's summary shows it (`durationMs` counts from its creation if it never started). */
+export type RunTotals = Pick<
+  RunRow,
+  | 'id'
+  | 'state'
+  | 'windowCount'
+  | 'rowsExtracted'
+  | 'rowsRejected'
+  | 'rowsDuplicate'
+  | 'rowsInserted'
+  | 'rowsUpdated'
+  | 'rowsUnchanged'
+  | 'rowsDeleted'
+  | 'rowsRestored'
+  | 'sourceFieldsAdded'
+  | 'error'
+  | 'durationMs'
+>;
 
 export async function readRunTotals(pool: pg.Pool, runId: number): Promise<RunTotals> {
   const { rows } = await pool.query<RunTotals>(
@@ -393,4 +396,183 @@ export async function readStepTotals(pool: pg.Pool, runId: number): Promise<Step
     [runId],
   );
   return rows;
+}
+
+/** A run's state; `pending` when the row is not there (yet). */
+export async function readRunState(pool: pg.Pool, runId: number): Promise<RunState> {
+  const { rows } = await pool.query<{ state: RunState }>(
+    'select state from pipeline_runs where id = $1',
+    [runId],
+  );
+  return rows[0]?.state ?? 'pending';
+}
+
+/** Who started a run, or undefined when there is no such run. */
+export async function readRunTrigger(
+  pool: pg.Pool,
+  runId: number,
+): Promise<RunTrigger | undefined> {
+  const owner = await pool.query<{ trigger: RunTrigger }>(
+    'select trigger from pipeline_runs where id = $1',
+    [runId],
+  );
+  return owner.rows[0]?.trigger;
+}
+
+/** What retrying a run needs to know of it, or undefined when there is no such run. */
+export async function readRunForRetry(
+  pool: pg.Pool,
+  runId: number,
+): Promise<{ state: string; windowCount: number; dataset: string } | undefined> {
+  const { rows } = await pool.query<{ state: string; windowCount: number; dataset: string }>(
+    'select state, window_count as "windowCount", dataset from pipeline_runs where id = $1',
+    [runId],
+  );
+  return rows[0];
+}
+
+/** A run's flow was added to the queue: `scheduled` becomes `pending`. */
+export async function markRunEnqueued(pool: pg.Pool, runId: number): Promise<void> {
+  await pool.query(
+    `update pipeline_runs set state = 'pending' where id = $1 and state = 'scheduled'`,
+    [runId],
+  );
+}
+
+/**
+ * A failed run is retried: `scheduled` when its flow must be added again, `pending` when its
+ * failed jobs were retried in place.
+ */
+export async function reopenRun(
+  pool: pg.Pool,
+  runId: number,
+  state: 'scheduled' | 'pending',
+): Promise<void> {
+  await pool.query(
+    state === 'scheduled'
+      ? `update pipeline_runs set state = 'scheduled', error = null, ended_at = null where id = $1`
+      : `update pipeline_runs set state = 'pending', error = null, ended_at = null where id = $1`,
+    [runId],
+  );
+}
+
+/** A run failed because its workers kept stopping: crashed, not failed. */
+export async function markFailedRunCrashed(pool: pg.Pool, runId: number): Promise<void> {
+  await pool.query(
+    `update pipeline_runs set state = 'crashed' where id = $1 and state = 'failed'`,
+    [runId],
+  );
+}
+
+/** How many steps of a run have not completed. */
+export async function countUnfinishedSteps(pool: pg.Pool, runId: number): Promise<number> {
+  const { rows } = await pool.query<{ pending: number }>(
+    `select count(*)::int as pending from pipeline_steps where run_id = $1 and state <> 'completed'`,
+    [runId],
+  );
+  return rows[0]?.pending ?? 0;
+}
+
+/** A run's state, its completed steps and the rows it loaded: what a progress bar shows. */
+export async function readRunProgress(
+  pool: pg.Pool,
+  runId: number,
+): Promise<{ state: string; done: number; loaded: number } | undefined> {
+  const { rows } = await pool.query<{ state: string; done: number; loaded: number }>(
+    `select r.state, (select count(*)::int from pipeline_steps s where s.run_id = r.id and s.state = 'completed') as done,
+            r.rows_inserted + r.rows_updated + r.rows_unchanged as loaded
+       from pipeline_runs r where r.id = $1`,
+    [runId],
+  );
+  return rows[0];
+}
+
+/** One step's state, or undefined when the window has no such step. */
+export async function readStepState(
+  pool: pg.Pool,
+  runId: number,
+  windowIndex: number,
+  step: StepName,
+): Promise<string | undefined> {
+  const { rows } = await pool.query<{ state: string }>(
+    'select state from pipeline_steps where run_id = $1 and window_index = $2 and step = $3',
+    [runId, windowIndex, step],
+  );
+  return rows[0]?.state;
+}
+
+/** The rows each step of a window recorded reading and writing. */
+export async function readWindowStepRows(
+  pool: pg.Pool,
+  runId: number,
+  windowIndex: number,
+): Promise<{ step: StepName; rowsIn: number | null; rowsOut: number | null }[]> {
+  const { rows } = await pool.query<{
+    step: StepName;
+    rowsIn: number | null;
+    rowsOut: number | null;
+  }>(
+    `select step, rows_in as "rowsIn", rows_out as "rowsOut" from pipeline_steps where run_id = $1 and window_index = $2`,
+    [runId, windowIndex],
+  );
+  return rows;
+}
+
+/** The counts validate recorded for a window; inside the load's transaction. */
+export async function readValidateCounts(
+  client: pg.ClientBase,
+  runId: number,
+  windowIndex: number,
+): Promise<StepCounts> {
+  const { rows } = await client.query<{ counts: StepCounts | null }>(
+    `select counts from pipeline_steps where run_id = $1 and window_index = $2 and step = 'validate'`,
+    [runId, windowIndex],
+  );
+  return rows[0]?.counts ?? {};
+}
+
+/** The source stamp a dataset's incremental sync reached, or undefined before the first. */
+export async function readSyncCursor(
+  pool: pg.Pool,
+  dataset: string,
+): Promise<string | null | undefined> {
+  const { rows } = await pool.query<{ cursor: string | null }>(
+    'select cursor from sync_state where dataset = $1',
+    [dataset],
+  );
+  return rows[0]?.cursor;
+}
+
+/** Records a completed run as its dataset's last successful sync. */
+export async function recordLastSuccess(pool: pg.Pool, runId: number): Promise<void> {
+  await pool.query(
+    `insert into sync_state (dataset, last_run_id, last_success_at, updated_at)
+     select dataset, id, now(), now() from pipeline_runs where id = $1
+     on conflict (dataset) do update set last_success_at = now(), last_run_id = excluded.last_run_id, updated_at = now()`,
+    [runId],
+  );
+}
+
+/**
+ * Moves the dataset's cursor, and the run's `cursor_to`, to the highest stamp in the clean
+ * staging table `clean` (a quoted name); never backwards. Inside the load's transaction.
+ */
+export async function advanceCursor(
+  client: pg.ClientBase,
+  dataset: string,
+  runId: number,
+  clean: string,
+  cursorColumn: string,
+): Promise<void> {
+  await client.query(
+    `insert into sync_state (dataset, cursor, last_run_id, updated_at)
+     select $1, max("${cursorColumn}"), $2, now() from ${clean} having max("${cursorColumn}") is not null
+     on conflict (dataset) do update
+       set cursor = greatest(sync_state.cursor, excluded.cursor), last_run_id = excluded.last_run_id, updated_at = now()`,
+    [dataset, runId],
+  );
+  await client.query(
+    `update pipeline_runs set cursor_to = greatest(cursor_to, (select max("${cursorColumn}") from ${clean})) where id = $1`,
+    [runId],
+  );
 }

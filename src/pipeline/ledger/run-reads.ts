@@ -1,16 +1,70 @@
 import type pg from 'pg';
-import type { RunState } from '../db/schema/enums.js';
-import { getDatasetPipeline } from '../pipeline/datasets.js';
-import type { RunRow, StepRow } from './run-view.js';
+import type { RunMode, RunState, RunTrigger, StepName } from '../../db/schema/enums.js';
+import { getDatasetPipeline } from '../datasets.js';
+import { stepOrder } from './step-order.js';
 
-/** The ledger reads behind the runs endpoints. */
+/** The ledger reads behind the runs endpoints and the CLI's summary. */
+
+/**
+ * A run row as the ledger reads it: what the API, the dashboard and the CLI describe of a run
+ * take their fields from this one type.
+ */
+export interface RunRow {
+  id: number;
+  dataset: string;
+  mode: RunMode;
+  trigger: RunTrigger;
+  state: RunState;
+  rangeFrom: string | null;
+  rangeTo: string | null;
+  windowSize: string | null;
+  cursorFrom: string | null;
+  cursorTo: string | null;
+  windowCount: number;
+  stepsCompleted: number;
+  rowsExtracted: number;
+  rowsRejected: number;
+  rowsDuplicate: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+  rowsUnchanged: number;
+  rowsDeleted: number;
+  rowsRestored: number;
+  sourceFieldsAdded: string[] | null;
+  error: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  endedAt: Date | null;
+  durationMs: number | null;
+}
+
+/** What a runs list shows of a run (the detail adds the cursor's end and the drift). */
+export type RunListRow = Omit<RunRow, 'cursorTo' | 'sourceFieldsAdded'>;
+
+/** A step row as the runs endpoints read it. */
+export interface StepRow {
+  windowIndex: number;
+  windowStart: string | null;
+  windowEnd: string | null;
+  step: StepName;
+  state: RunState;
+  attempts: number;
+  rowsIn: number | null;
+  rowsOut: number | null;
+  counts: Record<string, number> | null;
+  error: string | null;
+  jobId: string | null;
+  startedAt: Date | null;
+  endedAt: Date | null;
+  durationMs: number | null;
+}
 
 const runColumns = `
   r.id::int as id, r.dataset, r.mode, r.trigger, r.state,
   to_char(r.range_from, 'YYYY-MM-DD') as "rangeFrom", to_char(r.range_to, 'YYYY-MM-DD') as "rangeTo",
   r.window_size as "windowSize", r.cursor_from as "cursorFrom", r.window_count as "windowCount",
   -- A completed run completed every step (completeRunIfDone requires it): no need to count them.
-  case when r.state = 'completed' then r.window_count * 4
+  case when r.state = 'completed' then r.window_count * ${stepOrder.length}
        else (select count(*) from pipeline_steps s where s.run_id = r.id and s.state = 'completed')::int end as "stepsCompleted",
   r.rows_extracted as "rowsExtracted", r.rows_rejected as "rowsRejected", r.rows_duplicate as "rowsDuplicate",
   r.rows_inserted as "rowsInserted", r.rows_updated as "rowsUpdated", r.rows_unchanged as "rowsUnchanged",
@@ -32,8 +86,8 @@ export async function listRuns(
     /** Short name or Socrata id. */
     dataset?: string | undefined;
   },
-): Promise<{ rows: RunRow[]; more: boolean }> {
-  const { rows } = await pool.query<RunRow>({
+): Promise<{ rows: RunListRow[]; more: boolean }> {
+  const { rows } = await pool.query<RunListRow>({
     // Named: prepared once per connection, so the busiest read skips planning.
     name: 'cpd-list-runs',
     text: `select ${runColumns}
@@ -53,7 +107,7 @@ export async function listRuns(
 }
 
 export interface RunDetailRows {
-  run: RunRow & { cursorTo: string | null; sourceFieldsAdded: string[] | null };
+  run: RunRow;
   steps: StepRow[];
   rejected: { reason: string; count: number }[];
 }
