@@ -78,8 +78,11 @@ try {
     report('Crime Reports ÷ Police Log, rows per second', crimeRate / policeRate, '×', {
       min: 1,
     }) && ok;
-  if (police.extracted !== rows || crime.extracted !== rows) {
-    process.stdout.write(`expected ${rows} rows of each\n`);
+  // The Crime Reports generator also re-publishes some file numbers: more rows served, not fewer.
+  if (police.extracted !== rows || crime.extracted < rows) {
+    process.stdout.write(
+      `expected ${rows} rows of each (Crime Reports with its re-published ones)\n`,
+    );
     ok = false;
   }
 } finally {
