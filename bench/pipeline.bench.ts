@@ -17,7 +17,7 @@
  * BENCH_PROFILE=1 instead runs one window in one process, one step at a time, and prints each
  * step's Node and PostgreSQL CPU (CPD_BIN=<checkout>/bin/cpd.js measures another checkout).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,7 +35,7 @@ import { createOrchestrator } from '../src/queue/orchestrator.js';
 import { deletePrefix } from '../test/support/queue.js';
 import { startFakeSourceProcess } from './fake-source.js';
 import { cpuBetween, sampleCpu } from './process-cpu.js';
-import { report } from './support.js';
+import { report, startWorkers, stopWorkers } from './support.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
@@ -207,27 +207,6 @@ async function measureFloor(source: { url: string }): Promise<number> {
   }
 }
 
-function startWorkers(env: Record<string, string>): ChildProcess[] {
-  return [0, 1].map(() =>
-    spawn(process.execPath, ['--max-old-space-size=512', cpd, 'worker'], {
-      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    }),
-  );
-}
-
-async function stopWorkers(workers: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    workers.map(
-      (worker) =>
-        new Promise((resolve) => {
-          worker.on('exit', resolve);
-          worker.kill('SIGTERM');
-        }),
-    ),
-  );
-}
-
 /** The same rows as a backfill on the queue over two worker processes: the run's own duration. */
 async function backfillOnQueue(
   fakeUrl: string,
@@ -242,7 +221,7 @@ async function backfillOnQueue(
     QUEUE_PREFIX: prefix,
     SOCRATA_BASE_URL: fakeUrl,
   };
-  const workers = startWorkers(env);
+  const workers = startWorkers(cpd, env);
   await sleep(3_000); // let both workers connect
   const orchestrator = createOrchestrator({ pool, redisUrl, prefix, datasetId: '3gki-wyrb' });
   try {

@@ -35,20 +35,17 @@ export function sampleCpu(
   database: string,
   intervalMs = 100,
 ): CpuSampler {
-  const backends = new Map<number, { first: number; last: number }>();
-  let node = { first: Number.NaN, last: 0 };
+  const backends = new Map<number, number>();
+  let node = 0;
   const samples: CpuSample[] = [];
   let running = true;
   const startedAt = performance.now();
-  const sumBackends = () =>
-    [...backends.values()].reduce((sum, cpu) => sum + (cpu.last - cpu.first), 0);
+  const sumBackends = () => [...backends.values()].reduce((sum, cpu) => sum + cpu, 0);
 
   async function tick(): Promise<void> {
     const nodeCpu = await cpuSeconds(nodePid);
-    if (nodeCpu !== undefined) {
-      if (Number.isNaN(node.first)) node = { first: nodeCpu, last: nodeCpu };
-      node.last = nodeCpu;
-    }
+    // /proc counts from the process's start: its latest reading is its CPU so far.
+    if (nodeCpu !== undefined) node = nodeCpu;
     const { rows } = await admin.query<{ pid: number }>(
       'select pid from pg_stat_activity where datname = $1',
       [database],
@@ -56,14 +53,12 @@ export function sampleCpu(
     for (const { pid } of rows) {
       const cpu = await cpuSeconds(pid);
       if (cpu === undefined) continue;
-      const known = backends.get(pid);
-      // A backend first seen mid-run started then: its CPU so far is this run's.
-      if (known) known.last = cpu;
-      else backends.set(pid, { first: 0, last: cpu });
+      // Backends serve only this database, so each one's CPU since its start is this run's.
+      backends.set(pid, cpu);
     }
     samples.push({
       atMs: performance.now() - startedAt,
-      node: Number.isNaN(node.first) ? 0 : node.last,
+      node,
       postgres: sumBackends(),
     });
   }
@@ -79,7 +74,7 @@ export function sampleCpu(
     async stop() {
       running = false;
       await loop;
-      return { node: Number.isNaN(node.first) ? 0 : node.last, postgres: sumBackends(), samples };
+      return { node, postgres: sumBackends(), samples };
     },
   };
 }

@@ -7,7 +7,7 @@
  * Targets (issue 5): (a) ≤ 5 s; (b) ≤ 1.2 × the in-process time.
  */
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -15,7 +15,7 @@ import { createOrchestrator } from '../src/queue/orchestrator.js';
 import { migrateDatabase } from '../src/db/migrate.js';
 import { startFakeSourceProcess } from './fake-source.js';
 import { deletePrefix } from '../test/support/queue.js';
-import { report } from './support.js';
+import { report, startWorkers, stopWorkers } from './support.js';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -45,27 +45,6 @@ function runCpd(args: string[], env: Record<string, string>): Promise<string> {
       code === 0 ? resolve(stdout) : reject(new Error(`cpd ${args[0]} exited with ${code}`)),
     );
   });
-}
-
-function startWorkers(env: Record<string, string>): ChildProcess[] {
-  return [0, 1].map(() =>
-    spawn(process.execPath, ['--max-old-space-size=512', cpd, 'worker'], {
-      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    }),
-  );
-}
-
-async function stopWorkers(workers: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    workers.map(
-      (worker) =>
-        new Promise((resolve) => {
-          worker.on('exit', resolve);
-          worker.kill('SIGTERM');
-        }),
-    ),
-  );
 }
 
 /** Enqueues a backfill and waits for its run to end; returns the run's own duration in seconds. */
@@ -146,7 +125,7 @@ try {
       QUEUE_PREFIX: prefix,
       SOCRATA_BASE_URL: fake.url,
     };
-    const workers = startWorkers(env);
+    const workers = startWorkers(cpd, env);
     await sleep(3_000); // let both workers connect
     const empty = await backfill(databaseUrl, prefix, '2010-01-01', '2010-04-11', 'day');
     await stopWorkers(workers);
@@ -180,7 +159,7 @@ try {
     QUEUE_PREFIX: prefix,
     SOCRATA_BASE_URL: fake.url,
   };
-  const workers = startWorkers(env);
+  const workers = startWorkers(cpd, env);
   await sleep(3_000);
   const queued = await backfill(queuedUrl, prefix, range.from, range.to, 'month');
   await stopWorkers(workers);

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 /** Small helpers every benchmark uses to print comparable figures. */
 
 /** Peak resident set size of this process so far, in MB (Linux: VmHWM). */
@@ -35,4 +36,27 @@ export function report(
 
 function formatNumber(value: number): string {
   return Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
+}
+
+/** Two `cpd worker` processes (the queue benchmarks' fleet), each with the capped heap cpd runs with. */
+export function startWorkers(cpd: string, env: Record<string, string>): ChildProcess[] {
+  return [0, 1].map(() =>
+    spawn(process.execPath, ['--max-old-space-size=512', cpd, 'worker'], {
+      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    }),
+  );
+}
+
+/** SIGTERM to each worker, and their exits. */
+export async function stopWorkers(workers: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise((resolve) => {
+          worker.on('exit', resolve);
+          worker.kill('SIGTERM');
+        }),
+    ),
+  );
 }

@@ -220,3 +220,15 @@ export async function* copyChunksOut(
   }
   if (size > 0) yield Buffer.concat(parts, size);
 }
+
+/** A window's raw chunks in the source's order: each a JSON array of `rows` rows from `firstRow`. */
+export async function* readRawChunks(
+  client: pg.ClientBase,
+  runId: number,
+  windowIndex: number,
+): AsyncGenerator<{ firstRow: number; rows: number; json: Buffer }> {
+  const raw = stagingTable('raw', runId, windowIndex);
+  const query = `select first_row, row_count, json from ${raw} order by chunk_number`;
+  for await (const [firstRow, rows, json] of copyBinaryOut(client, query))
+    yield { firstRow: firstRow!.readInt32BE(), rows: rows!.readInt32BE(), json: json! };
+}

@@ -1,8 +1,8 @@
 import { completeStep } from '../ledger/index.js';
 import {
-  copyBinaryOut,
   copyChunksOut,
   copyInto,
+  readRawChunks,
   recreateStagingTable,
   stagingTable,
 } from '../staging.js';
@@ -20,7 +20,6 @@ export const transformWindow: StepFunction = async (
   { spec, pipeline, onProgress, signal, redo },
 ) => {
   const { target } = pipeline;
-  const raw = stagingTable('raw', spec.runId, spec.windowIndex);
   const skip = stagingTable('skip', spec.runId, spec.windowIndex);
 
   return inTransaction(deps.pool, async (writer) => {
@@ -31,17 +30,13 @@ export const transformWindow: StepFunction = async (
     try {
       const skipped = { rows: await readSkippedRows(reader, skip), at: 0 };
       async function* transformed(): AsyncGenerator<Uint8Array> {
-        const chunks = copyBinaryOut(
-          reader,
-          `select first_row, row_count, json from ${raw} order by chunk_number`,
-        );
-        for await (const [firstRow, rowCount, json] of chunks) {
+        for await (const staged of readRawChunks(reader, spec.runId, spec.windowIndex)) {
           signal?.throwIfAborted();
           const { output, rows: transformed } = transformChunk(
             pipeline,
-            json!,
-            firstRow!.readInt32BE(),
-            rowCount!.readInt32BE(),
+            staged.json,
+            staged.firstRow,
+            staged.rows,
             skipped,
           );
           rows += transformed;

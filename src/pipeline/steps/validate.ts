@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { UserError } from '../../errors.js';
 import type { DatasetDefinition } from '../../source/dataset.js';
 import { completeStep } from '../ledger/index.js';
-import { copyBinaryOut, copyInto, recreateStagingTable, stagingTable } from '../staging.js';
+import { copyInto, readRawChunks, recreateStagingTable } from '../staging.js';
 import { validateChunk } from '../chunks.js';
 import type { RejectReason } from '../validate-row.js';
 import { inTransaction, type StepFunction } from './context.js';
@@ -31,7 +31,6 @@ export const validateWindow: StepFunction = async (
   { spec, pipeline, onProgress, signal, redo },
 ) => {
   const { source: definition } = pipeline;
-  const raw = stagingTable('raw', spec.runId, spec.windowIndex);
   const reasonCounts = new Map<RejectReason, number>();
   let total = 0;
   let rejected = 0;
@@ -42,18 +41,9 @@ export const validateWindow: StepFunction = async (
     let readToEnd = false;
     try {
       async function* keyLines(): AsyncGenerator<string> {
-        const chunks = copyBinaryOut(
-          reader,
-          `select first_row, row_count, json from ${raw} order by chunk_number`,
-        );
-        for await (const [firstRow, rowCount, json] of chunks) {
+        for await (const staged of readRawChunks(reader, spec.runId, spec.windowIndex)) {
           signal?.throwIfAborted();
-          const chunk = validateChunk(
-            definition,
-            json!,
-            firstRow!.readInt32BE(),
-            rowCount!.readInt32BE(),
-          );
+          const chunk = validateChunk(definition, staged.json, staged.firstRow, staged.rows);
           total += chunk.rows;
           rejected += chunk.rejected.length;
           for (const reason of chunk.rejected)
