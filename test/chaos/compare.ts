@@ -34,6 +34,8 @@ export async function compareWithTruth(
   truth: Truth,
   /** Ids the table held that the source has removed (see `accountIds`). */
   removed: ReadonlySet<string> = new Set(),
+  /** Ids the table held that the source removed while the runs read it. */
+  pending: ReadonlySet<string> = new Set(),
 ): Promise<Comparison> {
   const client = await pool.connect();
   try {
@@ -79,7 +81,7 @@ export async function compareWithTruth(
     );
     await client.query('commit');
     const { duplicates, stale, staleExamples } = rows[0]!;
-    const ids = accountIds(held, truth, removed);
+    const ids = accountIds(held, truth, removed, pending);
     return {
       ...ids,
       duplicates,

@@ -10,6 +10,8 @@ import type { Truth } from './truth.js';
  *   *wrongly deleted*; held without a valid row to match, it is *unexpected*;
  * - removed by the source (and known to be, `removed`): marked deleted, or it was *wrongly kept*;
  *   no longer held at all, it was *wrongly deleted* (physically);
+ * - removed while the runs read the source (`pending`): the read of its window may have come
+ *   before or after, so marked or not are both right, but it must still be held;
  * - neither: a phantom, *unexpected*, marked or not.
  * A valid id of the source's that the table does not hold is *lost*.
  */
@@ -36,6 +38,8 @@ export function accountIds(
   truth: Pick<Truth, 'rows' | 'servedKeys'>,
   /** Ids the table held that the source has removed since; an id served again is not one. */
   removed: ReadonlySet<string> = new Set(),
+  /** Ids the table held that the source removed while the runs were reading it. */
+  pending: ReadonlySet<string> = new Set(),
 ): IdAccounting {
   const found: Record<'lost' | 'unexpected' | 'wronglyDeleted' | 'wronglyKept', string[]> = {
     lost: [],
@@ -51,10 +55,10 @@ export function accountIds(
       else if (!truth.rows.has(id)) found.unexpected.push(id);
     } else if (removed.has(id)) {
       if (!deleted) found.wronglyKept.push(id);
-    } else found.unexpected.push(id);
+    } else if (!pending.has(id)) found.unexpected.push(id);
   }
   for (const id of truth.rows.keys()) if (!holding.has(id)) found.lost.push(id);
-  for (const id of removed)
+  for (const id of new Set([...removed, ...pending]))
     if (!holding.has(id) && !truth.servedKeys.has(id)) found.wronglyDeleted.push(id);
 
   const labels = {

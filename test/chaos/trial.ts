@@ -97,6 +97,8 @@ export interface CheckOptions {
   settledAt?: number;
   /** Ids the table held that the source has removed since (and not served again). */
   removed?: ReadonlySet<string>;
+  /** Ids the table held that the source removed while the runs read it: marked or not. */
+  pending?: ReadonlySet<string>;
   /**
    * The source changed while the runs read it (removals mid-run): a run then counts the rows it
    * saw, which need not be the rows the source serves now.
@@ -120,7 +122,7 @@ export async function checkTrial(
       problems.push(`run ${run.id} ended ${run.state}, not completed: ${run.error ?? ''}`);
   }
   const completed = options.runs.every((run) => run.state === 'completed');
-  const comparison = await compareWithTruth(stage.pool, truth, options.removed);
+  const comparison = await compareWithTruth(stage.pool, truth, options.removed, options.pending);
   const doubled = await countDoubleInserts(stage.pool, options.runIds, options.heldBefore);
   if (comparison.examples.length > 0)
     problems.push(`differs from the source: ${comparison.examples.join(', ')}`);

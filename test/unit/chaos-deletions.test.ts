@@ -59,6 +59,19 @@ describe("the fault suite's deletion accounting", () => {
     expect(restored).toMatchObject(zero);
   });
 
+  it('accepts a row removed while the runs read the source either way, but not gone', () => {
+    const rows = [held('1'), held('2'), held('3')];
+    const pending = new Set(['7', '8']);
+    expect(accountIds([...rows, held('7'), held('8', true)], truth, new Set(), pending)).toEqual({
+      ...zero,
+      examples: [],
+    });
+    expect(accountIds([...rows, held('7')], truth, new Set(), pending)).toMatchObject({
+      ...zero,
+      wronglyDeleted: 1,
+    });
+  });
+
   it('keeps lost and unexpected meaning what they did: a missing served row, a phantom marked or not', () => {
     const result = accountIds([held('1'), held('2'), held('9'), held('10', true)], truth);
     expect(result).toMatchObject({ ...zero, lost: 1, unexpected: 2 });
