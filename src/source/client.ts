@@ -93,6 +93,11 @@ export interface SodaClient {
     query: SodaQuery,
     signal?: AbortSignal,
   ): AsyncIterableIterator<SodaTextPage>;
+  /**
+   * How many rows the source counts for a `$where` (all when undefined): what a listing of the
+   * same rows must add up to. Throws SourceError.
+   */
+  count(datasetId: string, where: string | undefined, signal?: AbortSignal): Promise<number>;
 }
 
 export const defaultPageSize = 50_000;
@@ -235,7 +240,7 @@ export function createSodaClient(options: SodaClientOptions): SodaClient {
     }
   }
 
-  async function fetchPage<T>(
+  function fetchPage<T>(
     datasetId: string,
     query: SodaQuery,
     offset: number,
@@ -243,6 +248,16 @@ export function createSodaClient(options: SodaClientOptions): SodaClient {
     signal?: AbortSignal,
   ): Promise<Extract<Attempt<T>, { ok: true }>> {
     const url = `${baseUrl}/resource/${encodeURIComponent(datasetId)}.json?${buildPageSearch(query, { limit: pageSize, offset })}`;
+    return fetchWithRetries(url, datasetId, offset, read, signal);
+  }
+
+  async function fetchWithRetries<T>(
+    url: string,
+    datasetId: string,
+    offset: number,
+    read: BodyReader<T>,
+    signal?: AbortSignal,
+  ): Promise<Extract<Attempt<T>, { ok: true }>> {
     for (let attempt = 1; ; attempt += 1) {
       const started = performance.now();
       const result = await attemptPage(url, datasetId, read, signal);
@@ -307,6 +322,27 @@ export function createSodaClient(options: SodaClientOptions): SodaClient {
       paged(datasetId, query, readRows, (rows) => ({ rows }), signal),
     textPages: (datasetId, query, signal) =>
       paged(datasetId, query, readRowText, (chunks, rows) => ({ chunks, rows }), signal),
+    async count(datasetId, where, signal) {
+      const search = [
+        `$select=${encodeURIComponent('count(*) as count')}`,
+        ...(where === undefined ? [] : [`$where=${encodeURIComponent(where)}`]),
+      ].join('&');
+      const url = `${baseUrl}/resource/${encodeURIComponent(datasetId)}.json?${search}`;
+      for (let attempt = 1; ; attempt += 1) {
+        const { body } = await fetchWithRetries(url, datasetId, 0, readRows, signal);
+        const value = body[0]?.count;
+        const counted =
+          typeof value === 'string' || typeof value === 'number' ? Number(value) : NaN;
+        if (Number.isSafeInteger(counted) && counted >= 0) return counted;
+        // An answer without the count (`[]`, another shape) is a fault like a cut body.
+        const error = createTransientError(
+          datasetId,
+          `answered a count query without a count: ${JSON.stringify(body).slice(0, 200)}`,
+        );
+        if (attempt >= maxAttempts) throw createExhaustedError(datasetId, attempt, error);
+        await sleep(policy.baseMs, undefined, signal ? { signal } : undefined);
+      }
+    },
   };
 }
 
