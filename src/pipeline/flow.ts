@@ -114,6 +114,7 @@ export async function runInProcess(
             runId: run.id,
             windowIndex,
             isFinalFailure: () => true,
+            onFailure: (error) => (failure ??= { error }),
             ...(hooks.onProgress && {
               onProgress: (rows: number) => hooks.onProgress?.({ windowIndex, rows }),
             }),

@@ -37,6 +37,11 @@ export interface RunStepOptions {
    * step-level retries; a queue worker knows its attempts left.
    */
   isFinalFailure?: (error: unknown) => boolean;
+  /**
+   * Told of a failure before it is recorded: an in-process run stops its other windows here, so
+   * none of them begins a step after the ledger shows this one failed.
+   */
+  onFailure?: (error: unknown) => void;
 }
 
 /**
@@ -206,6 +211,7 @@ export async function runStep(
         deps.log.error({ err: dropError, runId, windowIndex }, 'could not drop the staged window'),
       );
     }
+    options.onFailure?.(error);
     const final = options.isFinalFailure?.(error) ?? !isRetryable(error);
     await failStep(deps.pool, runId, windowIndex, step, error, final).catch(
       (ledgerError: unknown) =>
