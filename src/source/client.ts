@@ -93,6 +93,11 @@ export interface SodaClient {
     query: SodaQuery,
     signal?: AbortSignal,
   ): AsyncIterableIterator<SodaTextPage>;
+  /**
+   * How many rows the source has (`$select=count(*)`, optionally with a `$where`), with the same
+   * retries as a page. Throws SourceError, also when the answer is not one count.
+   */
+  count(datasetId: string, where?: string, signal?: AbortSignal): Promise<number>;
 }
 
 export const defaultPageSize = 50_000;
@@ -235,14 +240,29 @@ export function createSodaClient(options: SodaClientOptions): SodaClient {
     }
   }
 
-  async function fetchPage<T>(
+  function resourceUrl(datasetId: string, search: string): string {
+    return `${baseUrl}/resource/${encodeURIComponent(datasetId)}.json?${search}`;
+  }
+
+  function fetchPage<T>(
     datasetId: string,
     query: SodaQuery,
     offset: number,
     read: BodyReader<T>,
     signal?: AbortSignal,
   ): Promise<Extract<Attempt<T>, { ok: true }>> {
-    const url = `${baseUrl}/resource/${encodeURIComponent(datasetId)}.json?${buildPageSearch(query, { limit: pageSize, offset })}`;
+    const url = resourceUrl(datasetId, buildPageSearch(query, { limit: pageSize, offset }));
+    return fetchWithRetries(url, datasetId, offset, read, signal);
+  }
+
+  /** One request, asked again while its failure may pass; `offset` only labels the events. */
+  async function fetchWithRetries<T>(
+    url: string,
+    datasetId: string,
+    offset: number,
+    read: BodyReader<T>,
+    signal?: AbortSignal,
+  ): Promise<Extract<Attempt<T>, { ok: true }>> {
     for (let attempt = 1; ; attempt += 1) {
       const started = performance.now();
       const result = await attemptPage(url, datasetId, read, signal);
@@ -307,7 +327,46 @@ export function createSodaClient(options: SodaClientOptions): SodaClient {
       paged(datasetId, query, readRows, (rows) => ({ rows }), signal),
     textPages: (datasetId, query, signal) =>
       paged(datasetId, query, readRowText, (chunks, rows) => ({ chunks, rows }), signal),
+    async count(datasetId, where, signal) {
+      const url = resourceUrl(datasetId, buildCountSearch(where));
+      return (await fetchWithRetries(url, datasetId, 0, readCountBody, signal)).body;
+    },
   };
+}
+
+/**
+ * The one count of a count(*) answer. A whole JSON answer that is not one count is not this
+ * query's answer (a proxy's, a cache's), so it is retried like a broken body.
+ */
+const readCountBody: BodyReader<number> = async (datasetId, response) => {
+  const { body: rows, bytes } = await readRows(datasetId, response);
+  const count = readCount(rows);
+  if (count === undefined) {
+    throw createTransientError(
+      datasetId,
+      `answered ${JSON.stringify(rows).slice(0, 200)} to a count(*) query, which is not one count (HTTP 200)`,
+    );
+  }
+  return { body: count, rows: 1, bytes };
+};
+
+/** The alias the count query names its one column, so the answer does not depend on defaults. */
+const countAlias = 'row_count';
+
+/** `$select=count(*) AS row_count`: no order, no paging (an aggregate has one row). */
+function buildCountSearch(where: string | undefined): string {
+  const parts = [`$select=${encodeURIComponent(`count(*) AS ${countAlias}`)}`];
+  if (where !== undefined) parts.push(`$where=${encodeURIComponent(where)}`);
+  return parts.join('&');
+}
+
+/** The count in `[{"row_count":"7276"}]`, or undefined for any other answer. */
+export function readCount(rows: readonly Record<string, unknown>[]): number | undefined {
+  if (rows.length !== 1) return undefined;
+  const value = rows[0]?.[countAlias];
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string' || !/^\d{1,15}$/.test(text)) return undefined;
+  return Number(text);
 }
 
 /** The client the configuration describes; commands and workers build it this way. */

@@ -413,7 +413,11 @@ export async function startFakeSoda(options: FakeSodaOptions = {}): Promise<Fake
     if (requests.length > maxRecordedRequests)
       requests.splice(0, requests.length - maxRecordedRequests);
 
-    const fired = faults.pick({ where: params.$where });
+    const fired = faults.pick({
+      where: params.$where,
+      select: params.$select,
+      offset: Number(params.$offset ?? 0),
+    });
     if (fired) record.fault = fired.kind;
     if (fired?.kind === 'drop') {
       req.socket.destroy();
@@ -421,6 +425,9 @@ export async function startFakeSoda(options: FakeSodaOptions = {}): Promise<Fake
     }
     const faultAnswer = fired && answerFault(fired);
     if (faultAnswer) return send(res, faultAnswer, record);
+    if (fired?.kind === 'empty') {
+      return send(res, { ...jsonAnswer(200, '[]\n'), rows: 0 }, record);
+    }
     if (fired?.kind === 'html') {
       return send(
         res,

@@ -1,0 +1,63 @@
+/**
+ * Whether a reconciliation's key listing is the whole dataset (pure). A listing is the truth only
+ * when it is exact: any row it lacks would be marked deleted, so a listing cut short (a page that
+ * came back empty, a body cut off and not noticed, paging that shifted because the source changed
+ * while it ran) must be told from a complete one before anything is marked. The source's own
+ * count, asked before and after, is the measure.
+ */
+
+export interface KeyListingTally {
+  /** `count(*)` of the source just before the listing. */
+  countBefore: number;
+  /** `count(*)` just after it. */
+  countAfter: number;
+  /** Rows the listing returned. */
+  listed: number;
+  /** Distinct `:id` among them. */
+  distinctIds: number;
+  /** Rows without a `:id` (every Socrata row has one). */
+  withoutId: number;
+  /** Rows without the natural key. */
+  withoutKey: number;
+  /** The key's field name, for messages. */
+  keyField: string;
+}
+
+export type KeyListingVerdict = { complete: true } | { complete: false; reason: string };
+
+const formatCount = (value: number) => value.toLocaleString('en-US');
+
+export function judgeKeyListing(tally: KeyListingTally): KeyListingVerdict {
+  const { countBefore, countAfter, listed, distinctIds, withoutId, withoutKey, keyField } = tally;
+  if (countBefore !== countAfter) {
+    return {
+      complete: false,
+      reason: `the source's row count changed while the listing ran (${formatCount(countBefore)} before, ${formatCount(countAfter)} after), so its pages may have shifted`,
+    };
+  }
+  if (listed !== countAfter) {
+    return {
+      complete: false,
+      reason: `the listing returned ${formatCount(listed)} rows where the source counts ${formatCount(countAfter)}${listed < countAfter ? ' (cut short: an empty or missing page)' : ''}`,
+    };
+  }
+  if (withoutId > 0) {
+    return {
+      complete: false,
+      reason: `${formatCount(withoutId)} rows of the listing have no :id, so it is not an answer to the key listing`,
+    };
+  }
+  if (distinctIds !== listed) {
+    return {
+      complete: false,
+      reason: `the listing repeats ${formatCount(listed - distinctIds)} rows (the same :id twice), so its pages shifted and others may be missing`,
+    };
+  }
+  if (listed > 0 && withoutKey === listed) {
+    return {
+      complete: false,
+      reason: `no row of the listing has the key field ${keyField}, so it is not this dataset's answer`,
+    };
+  }
+  return { complete: true };
+}
