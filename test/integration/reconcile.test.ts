@@ -15,7 +15,11 @@ import {
 } from '../support/fake-soda/index.js';
 import { stepDepsFor, syncInProcess } from '../support/pipeline.js';
 import { generatePoliceLog } from '../support/police-log-generator.js';
-import { startTestQueue, waitForRun, type TestQueue } from '../support/queue.js';
+import { runAccepted, runDetail } from '../../src/http/schemas.js';
+import { jobOptionsFor } from '../../src/queue/catalogue.js';
+import { jobNameOf } from '../../src/queue/names.js';
+import { adminJson, startTestApp, type TestApp } from '../support/http-app.js';
+import { startTestQueue, waitFor, waitForRun, type TestQueue } from '../support/queue.js';
 
 /** One version per id, so "rows held" and "rows served" are the same numbers. */
 function distinctRows(rows: Iterable<SodaRow>, key = 'id'): SodaRow[] {
@@ -353,6 +357,83 @@ describe('reconciliation on the queue', () => {
       [run.id],
     );
     expect(rows[0]!.attempts).toBe(2);
+  });
+});
+
+describe('reconciliation asked for through the API, and on its schedule', () => {
+  let database: TestDatabase;
+  let fake: FakeSoda;
+  let queue: TestQueue;
+  let app: TestApp;
+  const small = distinctRows(generatePoliceLog({ seed: 67, rows: 1_000 }));
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    fake = await startFakeSoda({ rows: small });
+    const loaded = await syncInProcess(stepDepsFor(database, fake), {
+      mode: 'window',
+      from: '2020-01-01',
+      to: '2030-01-01',
+      windowSize: 'all',
+    });
+    expect(loaded.run.rowsInserted).toBe(small.length);
+    queue = startTestQueue(database, fake);
+    app = await startTestApp(database, queue.orchestrator);
+  });
+  afterAll(async () => {
+    await app.close();
+    await queue.close();
+    await fake.close();
+    await database.drop();
+  });
+  const post = (body?: unknown) =>
+    fetch(`${app.url}/api/reconciliations`, {
+      method: 'POST',
+      headers: adminJson(),
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+
+  it('POST /api/reconciliations enqueues one, refusing bad fields', async () => {
+    const bad = await post({ allowDeletes: 'yes', window: 'month' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toMatch(/allowDeletes/);
+
+    fake.removeRows([small[0]!.id!, small[1]!.id!]);
+    const response = await post();
+    expect(response.status).toBe(202);
+    const accepted = runAccepted.parse(await response.json());
+    expect(accepted).toMatchObject({ created: true, windows: 1 });
+    expect(response.headers.get('location')).toBe(`/api/runs/${accepted.runId}`);
+    expect((await waitForRun(database.pool, accepted.runId)).state).toBe('completed');
+    const detail = runDetail.parse(
+      await (await fetch(`${app.url}/api/runs/${accepted.runId}`)).json(),
+    );
+    expect(detail).toMatchObject({ mode: 'reconcile', trigger: 'api', range: null });
+    expect(detail.counts).toMatchObject({ deleted: 2, restored: 0, inserted: 0 });
+    expect(detail.windows[0]!.steps.map((step) => step.step)).toEqual([
+      'extract',
+      'validate',
+      'transform',
+      'load',
+    ]);
+  });
+
+  it('its scheduled trigger job plans a reconciliation of the dataset', async () => {
+    fake.upsertRows([small[0]!]);
+    await queue.orchestrator.queues.flows.add(
+      jobNameOf('reconcile-trigger', 'police-log'),
+      { dataset: '3gki-wyrb' },
+      jobOptionsFor('reconcile-trigger', 0.001),
+    );
+    let runId = 0;
+    await waitFor(async () => {
+      const { rows } = await database.pool.query<{ id: number }>(
+        `select id::int from pipeline_runs where mode = 'reconcile' and trigger = 'schedule'`,
+      );
+      runId = rows[0]?.id ?? 0;
+      return runId > 0;
+    });
+    const totals = await waitForRun(database.pool, runId);
+    expect([totals.state, totals.rowsRestored, totals.rowsDeleted]).toEqual(['completed', 1, 0]);
   });
 });
 
