@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { incidentAnalytics } from '../../src/analytics/incidents.js';
 import { rebuildAnalytics } from '../../src/db/refresh-analytics.js';
-import type { RunPlan } from '../../src/pipeline/flow.js';
+import { getDatasetPipeline } from '../../src/pipeline/datasets.js';
+import { finishRun, planRun, type RunPlan } from '../../src/pipeline/flow.js';
+import { createRun, readRunTotals, stepOrder } from '../../src/pipeline/ledger/index.js';
+import { runStep } from '../../src/pipeline/run-step.js';
 import { crimeReports } from '../../src/source/datasets/crime-reports.js';
 import { pendingChanges, snapshotAnalytics } from '../support/analytics-snapshot.js';
 import { generateCrimeReports } from '../support/crime-reports-generator.js';
@@ -171,6 +174,32 @@ describe('reconciliation over the whole Police Log, in-process', () => {
     expect(await deletedIds(database)).not.toContain(late);
     await database.pool.query(`update incidents set loaded_at = now() where id = $1`, [late]);
     fake.upsertRows([sourceRows[5]!]);
+  });
+
+  it('lists again when its staged listing was lost before the load (a PostgreSQL crash)', async () => {
+    const lost = [sourceRows[7]!.id!, sourceRows[8]!.id!];
+    fake.removeRows(lost);
+    const deps = stepDepsFor(database, fake);
+    const request = await planRun(deps.pool, getDatasetPipeline('police-log'), reconcile, 'cli');
+    const { run } = await createRun(deps.pool, request);
+    for (const step of stepOrder.slice(0, 3))
+      await runStep(step, deps, { runId: run.id, windowIndex: 0 });
+    fake.requests.length = 0;
+    // Unlogged staging is emptied by a crash; here both the listing and its keys are gone.
+    await database.pool.query(
+      `drop table staging."raw_r${run.id}_w0", staging."keys_r${run.id}_w0"`,
+    );
+    await runStep('load', deps, { runId: run.id, windowIndex: 0 });
+    expect(await finishRun(deps, run.id)).toBe(true);
+    expect((await readRunTotals(deps.pool, run.id)).rowsDeleted).toBe(2);
+    expect(await deletedIds(database)).toEqual([...gone.slice(1), ...lost].sort());
+    expect(fake.requests.filter(isListing)).toHaveLength(1);
+    const { rows } = await database.pool.query<{ attempts: number }>(
+      `select attempts from pipeline_steps where run_id = $1 and step = 'extract'`,
+      [run.id],
+    );
+    expect(rows[0]!.attempts).toBe(2);
+    await expectAnalyticsExact(database);
   });
 });
 
