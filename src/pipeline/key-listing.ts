@@ -61,3 +61,31 @@ export function judgeKeyListing(tally: KeyListingTally): KeyListingVerdict {
   }
   return { complete: true };
 }
+
+/**
+ * Pages of a listing overlap by one row: each page after the first is asked for from the last row
+ * of the one before, and must start with it. Offset paging skips a row, unseen by any count, when
+ * the source removes one before the offset while adding one after it between two pages; the
+ * overlap shows that shift (and an empty page) at once. Returns the page's new rows, or why the
+ * listing cannot go on.
+ */
+export function joinOverlappingPage(
+  previous: { lastId: string; endsAt: number },
+  rows: readonly Record<string, unknown>[],
+): { ok: true; rows: Record<string, unknown>[] } | { ok: false; reason: string } {
+  const from = formatCount(previous.endsAt - 1);
+  const first = rows[0];
+  if (!first) {
+    return {
+      ok: false,
+      reason: `the page from row ${from} came back empty after a full one (cut short)`,
+    };
+  }
+  if (first[':id'] !== previous.lastId) {
+    return {
+      ok: false,
+      reason: `the page from row ${from} does not start with the row the one before ended with (${previous.lastId}, found ${JSON.stringify(first[':id'] ?? null)}): the source changed while the listing ran`,
+    };
+  }
+  return { ok: true, rows: rows.slice(1) };
+}

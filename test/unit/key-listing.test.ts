@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { judgeKeyListing, type KeyListingTally } from '../../src/pipeline/key-listing.js';
+import {
+  joinOverlappingPage,
+  judgeKeyListing,
+  type KeyListingTally,
+} from '../../src/pipeline/key-listing.js';
 
 const exact: KeyListingTally = {
   countBefore: 12_000,
@@ -63,6 +67,30 @@ describe('judgeKeyListing', () => {
       complete: false,
       reason:
         "no row of the listing has the key field file_number, so it is not this dataset's answer",
+    });
+  });
+});
+
+describe('joinOverlappingPage', () => {
+  const previous = { lastId: 'row-b', endsAt: 5_000 };
+
+  it('drops the repeated row of a page that starts where the last one ended', () => {
+    expect(joinOverlappingPage(previous, [{ ':id': 'row-b' }, { ':id': 'row-c' }])).toEqual({
+      ok: true,
+      rows: [{ ':id': 'row-c' }],
+    });
+    expect(joinOverlappingPage(previous, [{ ':id': 'row-b' }])).toEqual({ ok: true, rows: [] });
+  });
+
+  it('refuses a page that starts elsewhere (the source shifted) or is empty', () => {
+    expect(joinOverlappingPage(previous, [{ ':id': 'row-c' }])).toEqual({
+      ok: false,
+      reason:
+        'the page from row 4,999 does not start with the row the one before ended with (row-b, found "row-c"): the source changed while the listing ran',
+    });
+    expect(joinOverlappingPage(previous, [])).toEqual({
+      ok: false,
+      reason: 'the page from row 4,999 came back empty after a full one (cut short)',
     });
   });
 });

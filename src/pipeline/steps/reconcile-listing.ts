@@ -3,7 +3,7 @@ import { UserError } from '../../errors.js';
 import { keyListingQuery } from '../../source/queries.js';
 import { encodeBinaryRow } from '../copy-binary.js';
 import { encodeCopyLine } from '../copy-text.js';
-import { judgeKeyListing, type KeyListingTally } from '../key-listing.js';
+import { joinOverlappingPage, judgeKeyListing, type KeyListingTally } from '../key-listing.js';
 import { completeStep } from '../ledger/index.js';
 import { copyBinaryInto, copyInto, readRawChunks, recreateStagingTable } from '../staging.js';
 import { inTransaction, type StepFunction } from './context.js';
@@ -14,9 +14,10 @@ import { keyColumns } from './validate.js';
  * The first three steps of a reconciliation run (mode `reconcile`: one window, the whole
  * dataset). They keep the staging formats of the other runs, so run-step.ts, the ledger, the
  * restore of lost staging and the queue treat them like any window:
- * - extract pages the key listing (`$select=<key>, :id`, ordered by `:id`) into the raw table,
- *   between two `count(*)`s, and commits it only when it is exact (key-listing.ts); a listing cut
- *   short is asked again, and fails the step when it stays short, so nothing is ever marked from it;
+ * - extract pages the key listing (`$select=<key>, :id`, ordered by `:id`, pages overlapping by a
+ *   row) into the raw table, between two `count(*)`s, and commits it only when it is exact
+ *   (key-listing.ts); a listing cut short is asked again, and fails the step when it stays short,
+ *   so nothing is ever marked from it;
  * - validate writes the keys table: one line per listed row, the key and its `:id`;
  * - transform has nothing to transform: it records an empty clean table.
  * The load (reconcile-load.ts) marks deleted what we hold and the listing lacks.
@@ -66,7 +67,11 @@ class IncompleteListing extends Error {
 
 const rawColumns = ['chunk_number', 'first_row', 'row_count', 'json'];
 
-/** One listing into a fresh raw table, with what judging it needs. */
+/**
+ * One listing into a fresh raw table, with what judging it needs. It pages itself, each page
+ * overlapping the one before by a row (key-listing.ts), and stages each page's rows as one chunk
+ * of JSON text, the raw format of every run.
+ */
 async function stageKeyListing(
   client: pg.PoolClient,
   deps: Parameters<StepFunction>[0],
@@ -74,37 +79,50 @@ async function stageKeyListing(
 ): Promise<KeyListingTally> {
   const definition = pipeline.source;
   const keyField = definition.naturalKey;
+  const query = keyListingQuery(definition);
+  const { pageSize } = deps.source;
+  const overlap = pageSize > 1 ? 1 : 0;
   const table = await recreateStagingTable(client, 'raw', spec.runId, spec.windowIndex);
   const countBefore = await deps.source.count(definition.id, undefined, signal);
   let listed = 0;
-  let chunkNumber = 0;
   let withoutId = 0;
   let withoutKey = 0;
-  for await (const page of deps.source.textPages(
-    definition.id,
-    keyListingQuery(definition),
-    signal,
-  )) {
-    if (page.offset === 0 && page.fields && !page.fields.includes(keyField)) {
+  let previous: { lastId: string; endsAt: number } | undefined;
+  for (let offset = 0, chunkNumber = 0; ; chunkNumber++) {
+    const page = await deps.source.page(definition.id, query, offset, signal);
+    if (offset === 0 && page.fields && !page.fields.includes(keyField)) {
       throw new UserError(
         'source.drift',
         `the source no longer has the key field ${keyField} (dataset ${definition.id}; it lists ${page.fields.join(', ')}); the dataset definition must be updated before reconciling again`,
       );
     }
-    const encoded: Buffer[][] = [];
-    for (const chunk of page.chunks) {
-      const rows = parseListingChunk(chunk.json);
-      for (const row of rows) {
-        if (typeof row[':id'] !== 'string') withoutId += 1;
-        if (readKey(row, keyField) === null) withoutKey += 1;
-      }
-      encoded.push(encodeBinaryRow([chunkNumber, listed, chunk.rows, chunk.json]));
-      listed += chunk.rows;
-      chunkNumber += 1;
+    let rows = page.rows;
+    if (previous && overlap > 0) {
+      const joined = joinOverlappingPage(previous, rows);
+      if (!joined.ok) throw new IncompleteListing(joined.reason);
+      rows = joined.rows;
     }
-    if (encoded.length > 0)
-      await copyBinaryInto(client, table, rawColumns, encoded, { freeze: true });
+    for (const row of rows) {
+      if (typeof row[':id'] !== 'string') withoutId += 1;
+      if (readKey(row, keyField) === null) withoutKey += 1;
+    }
+    if (rows.length > 0) {
+      const json = Buffer.from(`[${rows.map((row) => JSON.stringify(row)).join('\n,')}]`);
+      await copyBinaryInto(
+        client,
+        table,
+        rawColumns,
+        [encodeBinaryRow([chunkNumber, listed, rows.length, json])],
+        { freeze: true },
+      );
+    }
+    listed += rows.length;
     onProgress?.(listed);
+    if (page.rows.length < pageSize) break;
+    const lastId = page.rows.at(-1)?.[':id'];
+    if (typeof lastId !== 'string') throw new IncompleteListing('a row of the listing has no :id');
+    previous = { lastId, endsAt: offset + page.rows.length };
+    offset += page.rows.length - overlap;
   }
   const countAfter = await deps.source.count(definition.id, undefined, signal);
   const { rows } = await client.query<{ ids: number }>(
@@ -113,20 +131,6 @@ async function stageKeyListing(
   );
   const distinctIds = rows[0]?.ids ?? 0;
   return { countBefore, countAfter, listed, distinctIds, withoutId, withoutKey, keyField };
-}
-
-/** A chunk's rows; a chunk that is not a JSON array of objects makes the listing inexact. */
-function parseListingChunk(json: Buffer): Record<string, unknown>[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json.toString('utf8'));
-  } catch {
-    throw new IncompleteListing('a page of the listing is not valid JSON');
-  }
-  if (!Array.isArray(parsed) || !parsed.every((row) => typeof row === 'object' && row !== null)) {
-    throw new IncompleteListing('a page of the listing is not a list of rows');
-  }
-  return parsed as Record<string, unknown>[];
 }
 
 /** The key as served (SODA writes values as strings), or null when the row has none. */
