@@ -99,7 +99,12 @@ export interface SodaClient {
    */
   count(datasetId: string, where?: string, signal?: AbortSignal): Promise<number>;
   /** One page of `pageSize` rows from `offset`, parsed, with the retries (for callers that page themselves). */
-  page(datasetId: string, query: SodaQuery, offset: number, signal?: AbortSignal): Promise<SodaPage>;
+  page(
+    datasetId: string,
+    query: SodaQuery,
+    offset: number,
+    signal?: AbortSignal,
+  ): Promise<SodaPage>;
   /** Rows a page holds when more follow. */
   readonly pageSize: number;
 }
