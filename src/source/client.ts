@@ -98,7 +98,7 @@ export interface SodaClient {
    * retries as a page. Throws SourceError, also when the answer is not one count.
    */
   count(datasetId: string, where?: string, signal?: AbortSignal): Promise<number>;
-  /** One page of `pageSize` rows from `offset`, parsed, with the retries (for callers that page themselves). */
+  /** One page of `pageSize` rows from `offset`, parsed, with the retries: for callers that page. */
   page(
     datasetId: string,
     query: SodaQuery,
