@@ -135,7 +135,7 @@ export function buildOpenApiDocument(info: { version: string }) {
           operationId: 'requestReconciliation',
           summary: 'Notice rows the source removed',
           description:
-            'Enqueues a reconciliation: one chain of steps that lists only the keys of the whole dataset (`$select=<key>, :id`, a few requests) and marks deleted the rows we hold that the listing lacks (kept, left out of the counts), restoring rows it lists again. A listing that is not exact (compared with the source’s count before and after) marks nothing. More than DELETE_GUARD of the rows held, or an empty listing, fails the run unless `allowDeletes` is true. While one is active for the dataset, returns it (200).',
+            'Enqueues a reconciliation: one chain of steps that lists only the keys of the whole dataset (`$select=<key>, :id`, a few requests) and marks deleted the rows we hold that the listing lacks (kept, left out of the counts), restoring rows it lists again. A listing that is not exact (pages overlapping by a row, compared with the source’s count) marks nothing. More than DELETE_GUARD of the rows held, or an empty listing, fails the run unless `allowDeletes` is true. While one is active for the dataset, returns it (200).',
           security: admin,
           requestBody: { required: false, ...json('ReconciliationRequest') },
           responses: {

@@ -15,7 +15,7 @@ import { keyColumns } from './validate.js';
  * dataset). They keep the staging formats of the other runs, so run-step.ts, the ledger, the
  * restore of lost staging and the queue treat them like any window:
  * - extract pages the key listing (`$select=<key>, :id`, ordered by `:id`, pages overlapping by a
- *   row) into the raw table, between two `count(*)`s, and commits it only when it is exact
+ *   row) into the raw table, then asks `count(*)`, and commits it only when it is exact
  *   (key-listing.ts); a listing cut short is asked again, and fails the step when it stays short,
  *   so nothing is ever marked from it;
  * - validate writes the keys table: one line per listed row, the key and its `:id`;
@@ -83,7 +83,6 @@ async function stageKeyListing(
   const { pageSize } = deps.source;
   const overlap = pageSize > 1 ? 1 : 0;
   const table = await recreateStagingTable(client, 'raw', spec.runId, spec.windowIndex);
-  const countBefore = await deps.source.count(definition.id, undefined, signal);
   let listed = 0;
   let withoutId = 0;
   let withoutKey = 0;
@@ -124,13 +123,13 @@ async function stageKeyListing(
     previous = { lastId, endsAt: offset + page.rows.length };
     offset += page.rows.length - overlap;
   }
-  const countAfter = await deps.source.count(definition.id, undefined, signal);
+  const counted = await deps.source.count(definition.id, undefined, signal);
   const { rows } = await client.query<{ ids: number }>(
     `select count(distinct row->>':id')::int as ids
        from ${table}, jsonb_array_elements(convert_from(json, 'UTF8')::jsonb) as row`,
   );
   const distinctIds = rows[0]?.ids ?? 0;
-  return { countBefore, countAfter, listed, distinctIds, withoutId, withoutKey, keyField };
+  return { counted, listed, distinctIds, withoutId, withoutKey, keyField };
 }
 
 /** The key as served (SODA writes values as strings), or null when the row has none. */
