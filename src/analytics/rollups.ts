@@ -68,6 +68,18 @@ export interface AnalyticsSpec {
   extent: { table: string; maxima: readonly Maximum[] };
 }
 
+/**
+ * A query for how many rows of the table count (are not deleted), read from a rollup that counts
+ * every one of them (a base rollup without a filter): tens of thousands of rollup rows rather than
+ * the table. Exact while the rollups are up to date; the table itself when no rollup counts all.
+ */
+export function countedRowsSql(spec: AnalyticsSpec): string {
+  const whole = spec.rollups.find((rollup) => !rollup.from && !rollup.where);
+  return whole
+    ? `select coalesce(sum("${spec.countColumn}"), 0) from ${whole.table}`
+    : `select count(*) from public."${spec.table}" where deleted_at is null`;
+}
+
 const dimensionsOf = (rollup: Rollup) => [...rollup.key, ...(rollup.attributes ?? [])];
 const quote = (name: string) => `"${name}"`;
 

@@ -40,7 +40,9 @@ export async function rebuildAnalytics(
     await client.query(`set local work_mem = '256MB'`);
     await client.query('delete from analytics.pending_changes where table_name = $1', [spec.table]);
     await rebuildRollups(client, spec);
-    await client.query('update analytics.refresh_state set refreshed_at = now()');
+    await client.query(
+      'update analytics.refresh_state set refreshed_at = now(), rebuilds = rebuilds + 1',
+    );
     await client.query('commit');
     client.release();
   } catch (error) {

@@ -1,6 +1,6 @@
 import type { RunMode, StepName } from '../db/schema/enums.js';
 import { databaseWaitMs, isDatabaseUnavailable, waitForDatabase } from '../db/availability.js';
-import { describeError, isRetryable, UserError } from '../errors.js';
+import { describeError, isRetryable, isUserError, UserError } from '../errors.js';
 import { getDatasetPipeline } from './datasets.js';
 import {
   beginStep,
@@ -11,7 +11,7 @@ import {
   StepAlreadyCompleted,
   stepOrder,
 } from './ledger/index.js';
-import { countStagedRows, type StagingKind } from './staging.js';
+import { countStagedRows, dropStagingTables, type StagingKind } from './staging.js';
 import type { StepDeps, StepFunction, StepInput, StepOutcome } from './steps/context.js';
 import { extractWindow } from './steps/extract.js';
 import { loadWindow } from './steps/load.js';
@@ -137,6 +137,19 @@ async function restoreLostStaging(step: StepName, deps: StepDeps, input: StepInp
   for (const name of redo) await steps[name](deps, { ...input, redo: true });
 }
 
+async function dropWindowStaging(
+  deps: StepDeps,
+  runId: number,
+  windowIndex: number,
+): Promise<void> {
+  const client = await deps.pool.connect();
+  try {
+    await dropStagingTables(client, runId, windowIndex);
+  } finally {
+    client.release();
+  }
+}
+
 export type RunStepResult = StepOutcome & {
   /** True when the ledger showed the step already completed: a re-delivery, nothing redone. */
   skipped: boolean;
@@ -204,6 +217,13 @@ export async function runStep(
         timeoutMs: databaseWaitMs,
         ...(options.signal && { signal: options.signal }),
       });
+    }
+    if (isUserError(error) && error.code === 'load.delete_guard') {
+      // The staged answer is what looked like a fault at the source: a retry must read the
+      // window again (restoreLostStaging rebuilds it from the source), not judge the same rows.
+      await dropWindowStaging(deps, runId, windowIndex).catch((dropError: unknown) =>
+        deps.log.error({ err: dropError, runId, windowIndex }, 'could not drop the staged window'),
+      );
     }
     const final = options.isFinalFailure?.(error) ?? !isRetryable(error);
     await failStep(deps.pool, runId, windowIndex, step, error, final).catch(

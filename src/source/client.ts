@@ -94,10 +94,10 @@ export interface SodaClient {
     signal?: AbortSignal,
   ): AsyncIterableIterator<SodaTextPage>;
   /**
-   * How many rows the source has (`$select=count(*)`, optionally with a `$where`), with the same
-   * retries as a page. Throws SourceError, also when the answer is not one count.
+   * How many rows the source counts for a `$where` (all when undefined): what a listing of the
+   * same rows must add up to. Throws SourceError.
    */
-  count(datasetId: string, where?: string, signal?: AbortSignal): Promise<number>;
+  count(datasetId: string, where: string | undefined, signal?: AbortSignal): Promise<number>;
   /** One page of `pageSize` rows from `offset`, parsed, with the retries: for callers that page. */
   page(
     datasetId: string,
@@ -249,10 +249,6 @@ export function createSodaClient(options: SodaClientOptions): SodaClient {
     }
   }
 
-  function resourceUrl(datasetId: string, search: string): string {
-    return `${baseUrl}/resource/${encodeURIComponent(datasetId)}.json?${search}`;
-  }
-
   function fetchPage<T>(
     datasetId: string,
     query: SodaQuery,
@@ -260,11 +256,10 @@ export function createSodaClient(options: SodaClientOptions): SodaClient {
     read: BodyReader<T>,
     signal?: AbortSignal,
   ): Promise<Extract<Attempt<T>, { ok: true }>> {
-    const url = resourceUrl(datasetId, buildPageSearch(query, { limit: pageSize, offset }));
+    const url = `${baseUrl}/resource/${encodeURIComponent(datasetId)}.json?${buildPageSearch(query, { limit: pageSize, offset })}`;
     return fetchWithRetries(url, datasetId, offset, read, signal);
   }
 
-  /** One request, asked again while its failure may pass; `offset` only labels the events. */
   async function fetchWithRetries<T>(
     url: string,
     datasetId: string,
@@ -342,45 +337,27 @@ export function createSodaClient(options: SodaClientOptions): SodaClient {
       return { rows: body, offset, ...(fields && { fields }), ...(types && { types }) };
     },
     async count(datasetId, where, signal) {
-      const url = resourceUrl(datasetId, buildCountSearch(where));
-      return (await fetchWithRetries(url, datasetId, 0, readCountBody, signal)).body;
+      const search = [
+        `$select=${encodeURIComponent('count(*) as count')}`,
+        ...(where === undefined ? [] : [`$where=${encodeURIComponent(where)}`]),
+      ].join('&');
+      const url = `${baseUrl}/resource/${encodeURIComponent(datasetId)}.json?${search}`;
+      for (let attempt = 1; ; attempt += 1) {
+        const { body } = await fetchWithRetries(url, datasetId, 0, readRows, signal);
+        const value = body[0]?.count;
+        const counted =
+          typeof value === 'string' || typeof value === 'number' ? Number(value) : NaN;
+        if (Number.isSafeInteger(counted) && counted >= 0) return counted;
+        // An answer without the count (`[]`, another shape) is a fault like a cut body.
+        const error = createTransientError(
+          datasetId,
+          `answered a count query without a count: ${JSON.stringify(body).slice(0, 200)}`,
+        );
+        if (attempt >= maxAttempts) throw createExhaustedError(datasetId, attempt, error);
+        await sleep(policy.baseMs, undefined, signal ? { signal } : undefined);
+      }
     },
   };
-}
-
-/**
- * The one count of a count(*) answer. A whole JSON answer that is not one count is not this
- * query's answer (a proxy's, a cache's), so it is retried like a broken body.
- */
-const readCountBody: BodyReader<number> = async (datasetId, response) => {
-  const { body: rows, bytes } = await readRows(datasetId, response);
-  const count = readCount(rows);
-  if (count === undefined) {
-    throw createTransientError(
-      datasetId,
-      `answered ${JSON.stringify(rows).slice(0, 200)} to a count(*) query, which is not one count (HTTP 200)`,
-    );
-  }
-  return { body: count, rows: 1, bytes };
-};
-
-/** The alias the count query names its one column, so the answer does not depend on defaults. */
-const countAlias = 'row_count';
-
-/** `$select=count(*) AS row_count`: no order, no paging (an aggregate has one row). */
-function buildCountSearch(where: string | undefined): string {
-  const parts = [`$select=${encodeURIComponent(`count(*) AS ${countAlias}`)}`];
-  if (where !== undefined) parts.push(`$where=${encodeURIComponent(where)}`);
-  return parts.join('&');
-}
-
-/** The count in `[{"row_count":"7276"}]`, or undefined for any other answer. */
-export function readCount(rows: readonly Record<string, unknown>[]): number | undefined {
-  if (rows.length !== 1) return undefined;
-  const value = rows[0]?.[countAlias];
-  const text = typeof value === 'number' ? String(value) : value;
-  if (typeof text !== 'string' || !/^\d{1,15}$/.test(text)) return undefined;
-  return Number(text);
 }
 
 /** The client the configuration describes; commands and workers build it this way. */

@@ -1,21 +1,27 @@
 import type pg from 'pg';
 import { incidentsTarget } from '../../src/pipeline/targets/incidents.js';
+import { accountIds, type HeldId } from './deletions.js';
 import type { Truth } from './truth.js';
 
 /**
  * The incidents table against the source's truth, in PostgreSQL so every column is compared as
  * the type it is stored as: the truth goes into a temporary copy of the table, cast column by
- * column from the transform's values, then the two are joined on the key.
+ * column from the transform's values, then the two are joined on the key. Which ids are lost,
+ * unexpected, wrongly deleted or wrongly kept is counted from the table's ids (deletions.ts).
  */
 export interface Comparison {
   /** Ids the source has (valid) that the table lacks. */
   lost: number;
   /** Ids the table holds more than once, or loads counted more than once (see `countDuplicates`). */
   duplicates: number;
-  /** Ids whose stored content is not the latest valid version. */
+  /** Ids whose stored content is not the latest valid version (marked deleted or not). */
   stale: number;
-  /** Ids the table holds that the source does not (an invalid row loaded, a phantom). */
+  /** Ids the table holds that the source does not and did not remove (an invalid row loaded, a phantom). */
   unexpected: number;
+  /** Rows marked deleted that the source still serves, and removed rows physically gone. */
+  wronglyDeleted: number;
+  /** Rows the source removed before the last complete read of their window, not marked deleted. */
+  wronglyKept: number;
   /** A few ids of each kind, for the report of a failure. */
   examples: string[];
 }
@@ -23,7 +29,14 @@ export interface Comparison {
 const stored = incidentsTarget.columns.filter((column) => column !== incidentsTarget.cursorColumn);
 const storedIndexes = stored.map((column) => incidentsTarget.columns.indexOf(column));
 
-export async function compareWithTruth(pool: pg.Pool, truth: Truth): Promise<Comparison> {
+export async function compareWithTruth(
+  pool: pg.Pool,
+  truth: Truth,
+  /** Ids the table held that the source has removed (see `accountIds`). */
+  removed: ReadonlySet<string> = new Set(),
+  /** Ids the table held that the source removed while the runs read it. */
+  pending: ReadonlySet<string> = new Set(),
+): Promise<Comparison> {
   const client = await pool.connect();
   try {
     await client.query('begin');
@@ -50,26 +63,31 @@ export async function compareWithTruth(pool: pg.Pool, truth: Truth): Promise<Com
       values,
     );
     const content = incidentsTarget.contentColumns.map((column) => `"${column}"`);
-    const { rows } = await client.query<
-      Omit<Comparison, 'examples'> & { examples: string[] | null }
-    >(
-      `with lost as (select t.id from chaos_truth t where not exists (select 1 from incidents i where i.id = t.id)),
-            unexpected as (select i.id from incidents i where not exists (select 1 from chaos_truth t where t.id = i.id)),
-            stale as (
+    const { rows } = await client.query<{
+      duplicates: number;
+      stale: number;
+      staleExamples: string[] | null;
+    }>(
+      `with stale as (
               select i.id from incidents i join chaos_truth t on t.id = i.id
                where (${content.map((column) => `i.${column}`).join(', ')})
                      is distinct from (${content.map((column) => `t.${column}`).join(', ')}))
-       select (select count(*)::int from lost) as lost,
-              (select count(*)::int - count(distinct id)::int from incidents) as duplicates,
+       select (select count(*)::int - count(distinct id)::int from incidents) as duplicates,
               (select count(*)::int from stale) as stale,
-              (select count(*)::int from unexpected) as unexpected,
-              array(select 'lost ' || id from (select id from lost order by id limit 3) l
-                    union all select 'stale ' || id from (select id from stale order by id limit 3) s
-                    union all select 'unexpected ' || id from (select id from unexpected order by id limit 3) u) as examples`,
+              array(select 'stale ' || id from (select id from stale order by id limit 3) s) as "staleExamples"`,
+    );
+    const { rows: held } = await client.query<HeldId>(
+      'select id::text as id, deleted_at is not null as deleted from incidents',
     );
     await client.query('commit');
-    const result = rows[0]!;
-    return { ...result, examples: result.examples ?? [] };
+    const { duplicates, stale, staleExamples } = rows[0]!;
+    const ids = accountIds(held, truth, removed, pending);
+    return {
+      ...ids,
+      duplicates,
+      stale,
+      examples: [...ids.examples, ...(staleExamples ?? [])],
+    };
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
     throw error;

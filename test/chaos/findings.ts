@@ -102,4 +102,26 @@ export const findings: readonly Finding[] = [
       '`test/unit/database-availability.test.ts`, and a restart waited out in ' +
       '`test/integration/db-server-restart.test.ts`; 20 trials of the scenario with two CPU hogs running passed.',
   },
+  {
+    status: 'fixed',
+    found:
+      '*source-deletions*: a page answered `[]` (HTTP 200) ends a listing as its end does, so a window read whose ' +
+      'last page (30 rows, under 1% of the window) was answered empty looked complete, and its load marked those ' +
+      '30 rows deleted although the source still served them: under `DELETE_GUARD`, nothing stopped it.',
+    fix:
+      'A window read asks the source for its count of the window (`SodaClient.count`, `src/source/client.ts`) and ' +
+      'reads the window again, up to three times within the step, until the listing adds up to it; then the step ' +
+      'fails, retryably, saying so (`src/pipeline/steps/extract.ts`). Regression test: ' +
+      '`test/integration/deletions-false-alarms.test.ts`.',
+  },
+  {
+    status: 'fixed',
+    found:
+      '*source-deletions*: a run whose load the delete guard refused (a window the source answered empty for a ' +
+      'while) failed again on every retry, even once the source served the window again: the retried load judged ' +
+      'the same staged answer.',
+    fix:
+      "A load refused by the guard drops its window's staging (`src/pipeline/run-step.ts`), so a retry rebuilds it " +
+      'from the source. Regression test: as above.',
+  },
 ];

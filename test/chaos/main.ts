@@ -118,7 +118,7 @@ async function runScenario(scenario: Scenario, services: ChaosServices): Promise
   outcome.durationMs = Date.now() - begun;
   for (const trial of outcome.trials.filter((trial) => !trialPassed(trial))) {
     say(
-      `  FAILED: ${trial.label}: lost ${trial.lost}, duplicates ${trial.duplicates}, stale ${trial.stale}, unexpected ${trial.unexpected}`,
+      `  FAILED: ${trial.label}: lost ${trial.lost}, duplicates ${trial.duplicates}, stale ${trial.stale}, unexpected ${trial.unexpected}, wrongly deleted ${trial.wronglyDeleted}, wrongly kept ${trial.wronglyKept}`,
     );
     for (const problem of trial.problems) say(`    ${problem}`);
     say(`    ledger: ${trial.ledger}`);

@@ -29,7 +29,9 @@ export function trialPassed(trial: TrialResult): boolean {
     trial.lost === 0 &&
     trial.duplicates === 0 &&
     trial.stale === 0 &&
-    trial.unexpected === 0
+    trial.unexpected === 0 &&
+    trial.wronglyDeleted === 0 &&
+    trial.wronglyKept === 0
   );
 }
 
@@ -75,19 +77,20 @@ export function formatReport(input: ReportInput): string {
   );
   lines.push('');
   lines.push(
-    `**Result: ${passed ? 'every scenario passed' : 'FAILED'}** — rows lost, duplicated or stale must be 0 in every trial.`,
+    `**Result: ${passed ? 'every scenario passed' : 'FAILED'}** — rows lost, duplicated, stale, wrongly deleted or wrongly kept must be 0 in every trial.`,
   );
   lines.push('');
   lines.push(
-    '| scenario | trials | failures injected | rows lost | duplicates | stale | unexpected | recovery p50 | recovery p95 | result |',
+    '| scenario | trials | failures injected | rows lost | duplicates | stale | unexpected | wrongly deleted | wrongly kept | recovery p50 | recovery p95 | result |',
   );
-  lines.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|---|');
+  lines.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
   for (const outcome of input.outcomes) {
     const { trials } = outcome;
     const { p50, p95 } = recoveryPercentiles(trials);
     lines.push(
       `| [${outcome.scenario.id}](#${outcome.scenario.id}) | ${trials.length} | ${sum(trials, (t) => t.faults)} | ${sum(trials, (t) => t.lost)} | ` +
         `${sum(trials, (t) => t.duplicates)} | ${sum(trials, (t) => t.stale)} | ${sum(trials, (t) => t.unexpected)} | ` +
+        `${sum(trials, (t) => t.wronglyDeleted)} | ${sum(trials, (t) => t.wronglyKept)} | ` +
         `${formatSeconds(p50)} | ${formatSeconds(p95)} | ${outcomePassed(outcome) ? 'pass' : '**fail**'} |`,
     );
   }
@@ -95,7 +98,9 @@ export function formatReport(input: ReportInput): string {
   lines.push(
     "*Recovery*: from the fault (a kill, a restart, an outage's start, a faulty answer) to the moment every step it interrupted " +
       'had committed again, read from the ledger; where no step was running, to the end of the runs. *Unexpected*: ids the table ' +
-      'holds that the source does not (an invalid row loaded). *Duplicates*: ids held twice, plus inserts the runs recorded beyond the rows the table gained.',
+      'holds that the source neither serves nor removed (an invalid row loaded, a phantom). *Duplicates*: ids held twice, plus inserts the runs recorded beyond the rows the table gained. ' +
+      '*Wrongly deleted*: rows marked deleted whose id the source still serves (a false alarm), or removed rows no longer in the table at all (deletions are marks, never physical). ' +
+      '*Wrongly kept*: rows the source removed before the last complete read of their window that are not marked deleted. Both are checked in every trial; only source-deletions removes rows.',
   );
   lines.push('');
   for (const outcome of input.outcomes) {
@@ -109,11 +114,14 @@ export function formatReport(input: ReportInput): string {
       lines.push(`**The scenario broke off:** ${escapeCell(outcome.error)}`);
       lines.push('');
     }
-    lines.push('| # | what was done | lost | dup | stale | recovery | ledger | problems |');
-    lines.push('|--:|---|--:|--:|--:|--:|---|---|');
+    lines.push(
+      '| # | what was done | lost | dup | stale | wrongly deleted/kept | recovery | ledger | problems |',
+    );
+    lines.push('|--:|---|--:|--:|--:|--:|--:|---|---|');
     outcome.trials.forEach((trial, index) => {
       lines.push(
         `| ${index + 1} | ${escapeCell(trial.label)} | ${trial.lost} | ${trial.duplicates} | ${trial.stale + trial.unexpected} | ` +
+          `${trial.wronglyDeleted}/${trial.wronglyKept} | ` +
           `${formatSeconds(trial.recoveryMs)} | ${escapeCell(trial.ledger)} | ${trial.problems.length ? escapeCell(trial.problems.join('; ')) : '–'} |`,
       );
     });

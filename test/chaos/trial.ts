@@ -15,6 +15,10 @@ export interface TrialResult {
   duplicates: number;
   stale: number;
   unexpected: number;
+  /** Rows marked deleted whose id the source still serves, or removed rows physically gone. */
+  wronglyDeleted: number;
+  /** Rows the source removed before the last complete read of their window, not marked deleted. */
+  wronglyKept: number;
   /** From the fault to the moment the work it interrupted was committed again. */
   recoveryMs?: number;
   /** Every check that did not hold; empty when the trial passed. */
@@ -91,11 +95,20 @@ export interface CheckOptions {
    * shutdown of PostgreSQL lets a commit already under way finish. `faultAt` when unset.
    */
   settledAt?: number;
+  /** Ids the table held that the source has removed since (and not served again). */
+  removed?: ReadonlySet<string>;
+  /** Ids the table held that the source removed while the runs read it: marked or not. */
+  pending?: ReadonlySet<string>;
+  /**
+   * The source changed while the runs read it (removals mid-run): a run then counts the rows it
+   * saw, which need not be the rows the source serves now.
+   */
+  sourceChangedDuringRuns?: boolean;
 }
 
 /**
- * After a trial: the table against the source's truth (lost, duplicated, stale, unexpected must
- * all be 0), and the ledger against what happened (run states, counts, attempts).
+ * After a trial: the table against the source's truth (lost, duplicated, stale, unexpected,
+ * wrongly deleted and wrongly kept must all be 0), and the ledger against what happened (run states, counts, attempts).
  */
 export async function checkTrial(
   stage: Stage,
@@ -109,7 +122,7 @@ export async function checkTrial(
       problems.push(`run ${run.id} ended ${run.state}, not completed: ${run.error ?? ''}`);
   }
   const completed = options.runs.every((run) => run.state === 'completed');
-  const comparison = await compareWithTruth(stage.pool, truth);
+  const comparison = await compareWithTruth(stage.pool, truth, options.removed, options.pending);
   const doubled = await countDoubleInserts(stage.pool, options.runIds, options.heldBefore);
   if (comparison.examples.length > 0)
     problems.push(`differs from the source: ${comparison.examples.join(', ')}`);
@@ -123,7 +136,7 @@ export async function checkTrial(
     if (open[0]!.count > 0)
       problems.push(`${open[0]!.count} steps of completed runs are not completed`);
     // Each run read the whole range once, so it counted every row the source serves, once.
-    for (const run of options.runs) {
+    for (const run of options.sourceChangedDuringRuns ? [] : options.runs) {
       if (run.rowsExtracted !== truth.served)
         problems.push(
           `run ${run.id} counted ${run.rowsExtracted} rows extracted; the source served ${truth.served}`,
@@ -157,6 +170,8 @@ export async function checkTrial(
     duplicates: comparison.duplicates + doubled,
     stale: comparison.stale,
     unexpected: comparison.unexpected,
+    wronglyDeleted: comparison.wronglyDeleted,
+    wronglyKept: comparison.wronglyKept,
     problems,
     ledger: await stage.describeRuns(options.runIds),
   };

@@ -28,6 +28,11 @@ export interface Truth {
   rejected: Map<RejectReason, number>;
   /** Valid rows that lost to a later version of their id. */
   superseded: number;
+  /**
+   * Every key the source serves, valid row or not, as the table keys it: a window read counts a
+   * key as still there whatever its row is like, so none of these may be marked deleted.
+   */
+  servedKeys: Set<string>;
 }
 
 export type SourceRow = Record<string, unknown>;
@@ -41,10 +46,13 @@ export function computeTruth(rows: Iterable<SourceRow>): Truth {
     { stamp: string; order: string; row: Record<string, string | null | undefined> }
   >();
   const rejected = new Map<RejectReason, number>();
+  const servedKeys = new Set<string>();
   let served = 0;
   let superseded = 0;
   for (const row of rows) {
     served += 1;
+    const servedKey = tableKeyOf(row[definition.naturalKey]);
+    if (servedKey !== undefined) servedKeys.add(servedKey);
     const verdict = validate(row);
     if (!verdict.ok) {
       rejected.set(verdict.reason, (rejected.get(verdict.reason) ?? 0) + 1);
@@ -67,7 +75,13 @@ export function computeTruth(rows: Iterable<SourceRow>): Truth {
   for (const [id, winner] of winners) {
     truthRows.set(id, { id, stamp: winner.stamp, values: target.transform(winner.row) });
   }
-  return { rows: truthRows, served, rejected, superseded };
+  return { rows: truthRows, served, rejected, superseded, servedKeys };
+}
+
+/** A source key as the table's numeric key prints it (`0098` is incident 98); others as given. */
+export function tableKeyOf(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  return /^[0-9]+$/.test(value) ? BigInt(value).toString() : value;
 }
 
 export function countRejected(truth: Truth): number {

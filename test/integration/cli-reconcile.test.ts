@@ -43,7 +43,7 @@ describe('cpd reconcile', () => {
     const refused = await runCli(['reconcile'], env());
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim().split('\n').at(-1)).toMatch(
-      /^cpd reconcile: run \d+ failed: reconciliation run \d+ of 3gki-wyrb: the source's key listing lacks 390 of the 1,\d{3} rows we hold .*cpd reconcile --allow-deletes/,
+      /^cpd reconcile: run \d+ failed: reconciliation run \d+ of 3gki-wyrb \(every row we hold\): the source no longer serves 390 of the 1,\d{3} rows we hold there .*cpd reconcile --allow-deletes/,
     );
 
     const confirmed = await runCli(['reconcile', '--allow-deletes'], env());

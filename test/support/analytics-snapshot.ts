@@ -33,6 +33,14 @@ export async function snapshotAnalytics(pool: pg.Pool): Promise<Record<string, s
   return snapshot;
 }
 
+/** How many times the rollups were rebuilt from the table (refresh_state.rebuilds). */
+export async function rebuildCount(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    'select rebuilds::int as n from analytics.refresh_state',
+  );
+  return rows[0]!.n;
+}
+
 export async function pendingChanges(pool: pg.Pool): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(
     'select count(*)::int as n from analytics.pending_changes',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeDeletions } from '../../src/pipeline/steps/load.js';
+import { judgeDeletions } from '../../src/pipeline/steps/deletions.js';
 
 describe('judgeDeletions', () => {
   const share = 0.05;

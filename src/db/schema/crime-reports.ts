@@ -1,4 +1,13 @@
-import { bigint, date, numeric, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  date,
+  index,
+  numeric,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 import { localTimeKind, occurrenceForm } from './enums.js';
 
 /**
@@ -39,15 +48,20 @@ export const crimeReportContentColumns = {
   sourceUpdatedAt: timestamp('source_updated_at', { withTimezone: true, mode: 'string' }).notNull(),
 };
 
-export const crimeReports = pgTable('crime_reports', {
-  fileNumber: text('file_number').primaryKey(),
-  ...crimeReportContentColumns,
-  firstSeenRunId: bigint('first_seen_run_id', { mode: 'number' }),
-  lastChangedRunId: bigint('last_changed_run_id', { mode: 'number' }),
-  loadedAt: timestamp('loaded_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
-  /** When the source stopped serving this row (never a physical delete); NULL while it is served. */
-  deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'string' }),
-  deletedRunId: bigint('deleted_run_id', { mode: 'number' }),
-});
+export const crimeReports = pgTable(
+  'crime_reports',
+  {
+    fileNumber: text('file_number').primaryKey(),
+    ...crimeReportContentColumns,
+    firstSeenRunId: bigint('first_seen_run_id', { mode: 'number' }),
+    lastChangedRunId: bigint('last_changed_run_id', { mode: 'number' }),
+    loadedAt: timestamp('loaded_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    /** When the source stopped serving this row (never a physical delete); NULL while it is served. */
+    deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'string' }),
+    deletedRunId: bigint('deleted_run_id', { mode: 'number' }),
+  },
+  // A window read finds the rows it holds in its window by this index (src/pipeline/steps/deletions.ts).
+  (table) => [index('crime_reports_reported_local').on(table.reportedLocal)],
+);
 
 export type CrimeReport = typeof crimeReports.$inferSelect;

@@ -1,13 +1,19 @@
 import type pg from 'pg';
-import { applyChanges } from '../../analytics/rollups.js';
+import { applyChanges, countedRowsSql, type AnalyticsSpec } from '../../analytics/rollups.js';
 import { analyticsSpecOf } from '../../analytics/specs.js';
 import type { StepCounts } from '../../db/schema/pipeline-steps.js';
-import { UserError } from '../../errors.js';
-import type { WindowSpec } from '../ledger/index.js';
 import { addRunCounts, advanceCursor, completeStep, readValidateCounts } from '../ledger/index.js';
 import { dropStagingTables, stagingTable } from '../staging.js';
-import type { DatasetPipeline, TargetTable } from '../target.js';
+import type { TargetTable } from '../target.js';
 import { inTransaction, type StepFunction } from './context.js';
+import {
+  buildMarkDeletedSql,
+  checkDeleteGuard,
+  defaultDeleteGuard,
+  findUnserved,
+  servedKeysSql,
+  windowRange,
+} from './deletions.js';
 
 /**
  * load: one transaction per window. Updates the rows whose content changed, inserts the new ones
@@ -47,14 +53,23 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
     await client.query(`set local cpd.load_notes_changes = 'on'`);
     signal?.throwIfAborted();
     const staged = await countRows(client, clean);
-    const window = spec.mode === 'window' ? windowBounds(spec) : undefined;
-    const served = window && servedKeysSql(pipeline, spec.runId, spec.windowIndex);
-    if (window && served) {
-      await checkDeleteGuard(client, target, window, served, spec, {
-        share: deps.settings.deleteGuard ?? defaultDeleteGuard,
-      });
+    const range = spec.mode === 'window' ? windowRange(spec) : undefined;
+    const served = range && servedKeysSql(pipeline, spec.runId, spec.windowIndex);
+    let missing = 0;
+    if (range && served) {
+      missing = await findUnserved(client, target, served, range);
+      const where = `window ${spec.windowIndex} of run ${spec.runId} ([${range.start.slice(0, 10)}, ${range.end.slice(0, 10)}))`;
+      await checkDeleteGuard(
+        client,
+        { target, served, range, missing, where },
+        {
+          share: deps.settings.deleteGuard ?? defaultDeleteGuard,
+          allowDeletes: spec.allowDeletes === true,
+        },
+      );
     }
-    const deferred = analytics !== undefined && (await changesMuchOfTable(client, target, staged));
+    const deferred =
+      analytics !== undefined && (await rebuildIsCheaper(client, analytics, target, staged));
     const capture = deferred ? undefined : changes;
     if (capture && analytics) {
       await client.query(
@@ -73,9 +88,9 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
     const { updated = 0, restored = 0, unchangedRestored = 0 } = update.rows[0] ?? {};
     const inserted = (await client.query(statements.insert, [spec.runId])).rowCount ?? 0;
     let deleted = 0;
-    if (window && served) {
-      const marking = buildMarkDeletedSql(target, served, analytics?.columns, capture);
-      deleted = (await client.query(marking, [spec.runId, window.start, window.end])).rowCount ?? 0;
+    if (missing > 0) {
+      const marking = buildMarkDeletedSql(target, analytics?.columns, capture);
+      deleted = (await client.query(marking, [spec.runId])).rowCount ?? 0;
     }
     const changed = inserted + updated + restored + deleted > 0;
     if (capture && analytics && changed) {
@@ -110,120 +125,35 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
 };
 
 /**
- * Whether a load of `staged` rows would change a large share of the table: then one rebuild of the
- * rollups after the run is cheaper than this load's delta (a delta costs several times a
- * rebuild's work per row: a million-row first load paid about three rebuilds in deltas). Loads
- * of a few thousand rows never ask; a larger one counts the table, which costs less than its load.
+ * Whether one rebuild of the rollups when the run ends is cheaper than this load's delta: always
+ * when a rebuild is already due (an earlier load of the run, or another writer, left a mark), since
+ * that rebuild reads the table anyway; and when the load is large against what the table holds (a
+ * delta costs several times a rebuild's work per row: a million-row first load paid about three
+ * rebuilds in deltas). So a run's first large load decides for the run. Loads of a few thousand
+ * rows keep the delta unless a rebuild is due; the table's size comes from the rollups, not a count.
  */
-async function changesMuchOfTable(
+async function rebuildIsCheaper(
   client: pg.ClientBase,
+  analytics: AnalyticsSpec,
   target: TargetTable,
   staged: number,
 ): Promise<boolean> {
-  if (staged < deltaAlwaysBelowRows) return false;
-  const { rows } = await client.query<{ held: number }>(
-    `select count(*)::int as held from public."${target.table}"`,
+  const { rows } = await client.query<{ due: boolean; held: number | null }>(
+    `select exists (select 1 from analytics.pending_changes where table_name = $1) as due,
+            ${staged >= deltaAlwaysBelowRows ? `(${countedRowsSql(analytics)})` : 'null'}::bigint::float8 as held`,
+    [target.table],
   );
-  return staged * 4 > (rows[0]?.held ?? 0);
+  const { due = false, held = null } = rows[0] ?? {};
+  return due || (held !== null && staged * 4 > held);
 }
 
-/** Loads staging fewer rows than this always keep the analytics by delta. */
+/** Loads staging fewer rows than this keep the analytics by delta unless a rebuild is due. */
 const deltaAlwaysBelowRows = 10_000;
-
-/** Share of the rows held in a window that a window read may mark deleted without confirmation. */
-export const defaultDeleteGuard = 0.05;
 
 /** The advisory lock a dataset's loads (and analytics rebuilds) take turns on. */
 export function loadLockName(datasetId: string): string {
   return `cpd:load:${datasetId}`;
 }
-
-/**
- * The keys the source served in a window's complete read, as a query with one text column `key`.
- * Every row extract staged counts, rejected and superseded ones too: the source still has them.
- */
-export function servedKeysSql(
-  pipeline: DatasetPipeline,
-  runId: number,
-  windowIndex: number,
-): string {
-  const keys = stagingTable('keys', runId, windowIndex);
-  const { source } = pipeline;
-  const field = source.fields.find((candidate) => candidate.name === source.naturalKey);
-  // A whole-number key as the stored number prints it: `0098` served is incident 98.
-  const key =
-    field?.format === 'integer' || field?.type === 'number'
-      ? `case when k.key ~ '^[0-9]+$' then coalesce(nullif(ltrim(k.key, '0'), ''), '0') else k.key end`
-      : 'k.key';
-  return `select ${key} as key from ${keys} as k where k.key is not null`;
-}
-
-interface WindowBounds {
-  start: string;
-  end: string;
-}
-
-function windowBounds(spec: WindowSpec): WindowBounds | undefined {
-  return spec.start && spec.end ? { start: spec.start, end: spec.end } : undefined;
-}
-
-/** Rows we hold (not deleted) whose window column is in [$start, $end), given as parameter numbers. */
-const heldInWindow = (target: TargetTable, start: number, end: number) =>
-  `t."${target.windowColumn}" >= $${start}::timestamp and t."${target.windowColumn}" < $${end}::timestamp and t.deleted_at is null`;
-const notServed = (target: TargetTable, served: string) =>
-  `not exists (select 1 from (${served}) as s where s.key = t."${target.keyColumn}"::text)`;
-
-/**
- * A source that answers empty pages, a truncated listing or another dataset's rows must not empty
- * a window: when the answer would mark more than the guard's share of the rows we hold there, or
- * is empty while we hold rows, the load fails and changes nothing, unless the run was confirmed.
- */
-async function checkDeleteGuard(
-  client: pg.ClientBase,
-  target: TargetTable,
-  window: WindowBounds,
-  served: string,
-  spec: WindowSpec,
-  guard: { share: number },
-): Promise<void> {
-  // NOT EXISTS in a WHERE clause, so the planner hashes the served keys once (an anti-join).
-  const { rows } = await client.query<{ held: number; missing: number; served: number }>(
-    `with held as materialized (
-       select t."${target.keyColumn}" from public."${target.table}" as t where ${heldInWindow(target, 1, 2)}
-     )
-     select (select count(*)::int from held) as held,
-            (select count(*)::int from held as t where ${notServed(target, served)}) as missing,
-            (select count(*)::int from (${served}) as s) as served`,
-    [window.start, window.end],
-  );
-  const { held = 0, missing = 0, served: servedRows = 0 } = rows[0] ?? {};
-  const decision = judgeDeletions({ held, missing, served: servedRows, share: guard.share });
-  if (decision === 'proceed' || spec.allowDeletes) return;
-  const where = `window ${spec.windowIndex} of run ${spec.runId} ([${window.start.slice(0, 10)}, ${window.end.slice(0, 10)}))`;
-  const confirm =
-    'If the source really removed them, run again confirming it: cpd sync or cpd backfill with --allow-deletes, or POST /api/backfills with "allowDeletes": true';
-  throw new UserError(
-    'load.delete_guard',
-    decision === 'empty'
-      ? `${where}: the source answered no rows where we hold ${formatCount(held)}; marking them all deleted looks like a fault at the source, so nothing was changed. ${confirm}`
-      : `${where}: the source no longer serves ${formatCount(missing)} of the ${formatCount(held)} rows we hold there (${percent(missing / held)}, more than DELETE_GUARD allows: ${percent(guard.share)}), so nothing was marked deleted or changed. ${confirm}`,
-  );
-}
-
-/** Pure: whether a window read's deletions may go ahead without the user's confirmation. */
-export function judgeDeletions(counts: {
-  held: number;
-  missing: number;
-  served: number;
-  share: number;
-}): 'proceed' | 'empty' | 'too_many' {
-  if (counts.missing === 0) return 'proceed';
-  if (counts.served === 0) return 'empty';
-  return counts.missing > counts.share * counts.held ? 'too_many' : 'proceed';
-}
-
-const formatCount = (value: number) => value.toLocaleString('en-US');
-const percent = (share: number) => `${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`;
 
 async function countRows(client: pg.ClientBase, table: string): Promise<number> {
   const { rows } = await client.query<{ count: number }>(
@@ -309,24 +239,4 @@ export function buildLoadSql(
        insert into ${changes} (sign, ${captured.join(', ')}) select 1, ${captured.join(', ')} from inserted`
     : insertRows;
   return { update, insert };
-}
-
-/**
- * Marks deleted the rows held in the window (`$2`, `$3`) whose key the source did not serve;
- * never a physical delete. Parameters: run id, window start, window end.
- */
-export function buildMarkDeletedSql(
-  target: TargetTable,
-  served: string,
-  capture?: readonly string[],
-  changes?: string,
-): string {
-  const captured = (capture ?? []).map(quote);
-  const mark = `
-    update public.${quote(target.table)} as t set deleted_at = now(), deleted_run_id = $1::bigint
-     where ${heldInWindow(target, 2, 3)}
-       and ${notServed(target, served)}`;
-  if (!changes || captured.length === 0) return mark;
-  return `with marked as (${mark} returning ${captured.map((c) => `t.${c}`).join(', ')})
-    insert into ${changes} (sign, ${captured.join(', ')}) select -1, ${captured.join(', ')} from marked`;
 }

@@ -7,7 +7,7 @@ import { joinOverlappingPage, judgeKeyListing, type KeyListingTally } from '../k
 import { completeStep } from '../ledger/index.js';
 import { copyBinaryInto, copyInto, readRawChunks, recreateStagingTable } from '../staging.js';
 import { inTransaction, type StepFunction } from './context.js';
-import { servedKeysSql } from './load.js';
+import { servedKeysSql } from './deletions.js';
 import { keyColumns } from './validate.js';
 
 /**

@@ -2,26 +2,34 @@ import type pg from 'pg';
 import { applyChanges } from '../../analytics/rollups.js';
 import { analyticsSpecOf } from '../../analytics/specs.js';
 import type { StepCounts } from '../../db/schema/pipeline-steps.js';
-import { UserError } from '../../errors.js';
 import type { WindowSpec } from '../ledger/index.js';
 import { addRunCounts, completeStep, readValidateCounts } from '../ledger/index.js';
 import { dropStagingTables, stagingTable } from '../staging.js';
 import type { TargetTable } from '../target.js';
 import { inTransaction, type StepFunction } from './context.js';
-import { defaultDeleteGuard, judgeDeletions, loadLockName, servedKeysSql } from './load.js';
+import {
+  buildMarkDeletedSql,
+  checkDeleteGuard,
+  defaultDeleteGuard,
+  findUnserved,
+  servedKeysSql,
+  unservedTable,
+} from './deletions.js';
+import { loadLockName } from './load.js';
 
 /**
  * load, for a reconciliation: the whole table is the window. In one transaction, under the
- * dataset's load lock: the delete guard (held = every row not deleted), then the rows we hold that
- * the key listing lacks are marked deleted (`deleted_at`, `deleted_run_id`, as a window read
- * does; never a physical delete), and rows marked deleted whose key the listing has are restored;
- * the analytics follow both (the version held leaves the counts, or comes back to them), and the
- * counts go to the run. Nothing is inserted or updated: a listing has keys, not content.
+ * dataset's load lock: the rows we hold that the key listing lacks are found (deletions.ts, with
+ * no range), the delete guard judges them against every row not deleted, they are marked deleted
+ * (`deleted_at`, `deleted_run_id`, as a window read does; never a physical delete), and rows
+ * marked deleted whose key the listing has are restored; the analytics follow both (the version
+ * held leaves the counts, or comes back to them), and the counts go to the run. Nothing is
+ * inserted or updated: a listing has keys, not content.
  *
- * Only what the listing could have seen is judged: a row loaded after the listing began (an
- * incremental sync running meanwhile) is not marked for being absent from it, and a row marked
- * deleted after it began (by a window read newer than the listing) is not restored by it. The
- * extract step's start bounds the listing from below, so this errs towards changing less.
+ * Only what the listing could have seen is judged: a row written after the listing began (by a
+ * sync running meanwhile) is not marked for being absent from it, and a row marked deleted after
+ * it began (by a window read newer than the listing) is not restored by it. The extract step's
+ * start bounds the listing from below, so this errs towards changing less.
  *
  * A restored row comes back with the content we held; if the source changed it too, its new
  * update stamp brings the new version with the next sync.
@@ -42,9 +50,25 @@ export const loadReconciliation: StepFunction = async (deps, { spec, pipeline, s
     await client.query(`set local cpd.load_notes_changes = 'on'`);
     signal?.throwIfAborted();
     const listedSince = await readListingStart(client, spec);
-    await checkReconcileGuard(client, target, served, listedSince, spec, {
-      share: deps.settings.deleteGuard ?? defaultDeleteGuard,
-    });
+    const missing =
+      (await findUnserved(client, target, served, undefined)) -
+      (await spareWrittenSince(client, target, listedSince));
+    await checkDeleteGuard(
+      client,
+      {
+        target,
+        served,
+        range: undefined,
+        missing,
+        where: `reconciliation run ${spec.runId} of ${spec.dataset} (every row we hold)`,
+        confirm:
+          'If the source really removed them, run it again confirming it: cpd reconcile --allow-deletes, or POST /api/reconciliations with "allowDeletes": true',
+      },
+      {
+        share: deps.settings.deleteGuard ?? defaultDeleteGuard,
+        allowDeletes: spec.allowDeletes === true,
+      },
+    );
     if (changes && analytics) {
       await client.query(
         `create temp table ${changes} on commit drop as
@@ -52,9 +76,16 @@ export const loadReconciliation: StepFunction = async (deps, { spec, pipeline, s
            from public."${target.table}" with no data`,
       );
     }
-    const statements = buildReconcileSql(target, served, analytics?.columns, changes);
-    const deleted = (await client.query(statements.mark, [spec.runId, listedSince])).rowCount ?? 0;
-    const restored = (await client.query(statements.restore, [listedSince])).rowCount ?? 0;
+    const deleted =
+      missing > 0
+        ? ((
+            await client.query(buildMarkDeletedSql(target, analytics?.columns, changes), [
+              spec.runId,
+            ])
+          ).rowCount ?? 0)
+        : 0;
+    const restore = buildRestoreSql(target, served, analytics?.columns, changes);
+    const restored = (await client.query(restore, [listedSince])).rowCount ?? 0;
     if (changes && analytics && deleted + restored > 0) {
       await applyChanges(client, analytics, changes);
       await client.query('update analytics.refresh_state set refreshed_at = now()');
@@ -93,37 +124,44 @@ async function readListingStart(client: pg.ClientBase, spec: WindowSpec): Promis
 
 const quote = (name: string) => `"${name}"`;
 
-/** Rows held (not deleted), given as SQL over the target table aliased `t`. */
-const notDeleted = 't.deleted_at is null';
+/**
+ * Takes out of the unserved rows those written since the listing began (the listing could not
+ * have seen them); returns how many.
+ */
+async function spareWrittenSince(
+  client: pg.ClientBase,
+  target: TargetTable,
+  listedSince: string,
+): Promise<number> {
+  const { rowCount } = await client.query(
+    `delete from ${unservedTable} as u using public.${quote(target.table)} as t
+      where t.${quote(target.keyColumn)} = u.key and t.loaded_at >= $1::timestamptz`,
+    [listedSince],
+  );
+  return rowCount ?? 0;
+}
+
 const listed = (target: TargetTable, served: string) =>
   `exists (select 1 from (${served}) as s where s.key = t.${quote(target.keyColumn)}::text)`;
 
 /**
- * The reconciliation's two statements, over the whole table. `mark` (parameters: run id, listing
- * start) sets `deleted_at` on held rows loaded before the listing whose key it lacks; `restore`
- * (parameter: listing start) clears it on rows marked before the listing whose key it has. With `capture` and `changes`, each
- * records the versions it took out of the counts (-1) or put back (+1) for the analytics.
+ * Clears `deleted_at` on rows marked before the listing began (parameter) whose key it has. With
+ * `capture` and `changes`, records the versions it puts back into the counts for the analytics.
  */
-export function buildReconcileSql(
+export function buildRestoreSql(
   target: TargetTable,
   served: string,
   capture?: readonly string[],
   changes?: string,
-): { mark: string; restore: string } {
-  const table = `public.${quote(target.table)}`;
+): string {
   const captured = (capture ?? []).map(quote);
-  const mark = `
-    update ${table} as t set deleted_at = now(), deleted_run_id = $1::bigint
-     where ${notDeleted} and t.loaded_at < $2::timestamptz and not ${listed(target, served)}`;
-  // loaded_at moves: the row's state was written now (and a later listing judges it by that).
+  // loaded_at moves: the row's state is written now (and a later listing judges it by that).
   const restore = `
-    update ${table} as t set deleted_at = null, deleted_run_id = null, loaded_at = now()
+    update public.${quote(target.table)} as t set deleted_at = null, deleted_run_id = null, loaded_at = now()
      where t.deleted_at < $1::timestamptz and ${listed(target, served)}`;
-  if (!changes || captured.length === 0) return { mark, restore };
-  const recording = (statement: string, sign: number) =>
-    `with written as (${statement} returning ${captured.map((c) => `t.${c}`).join(', ')})
-     insert into ${changes} (sign, ${captured.join(', ')}) select ${sign}, ${captured.join(', ')} from written`;
-  return { mark: recording(mark, -1), restore: recording(restore, 1) };
+  if (!changes || captured.length === 0) return restore;
+  return `with restored as (${restore} returning ${captured.map((c) => `t.${c}`).join(', ')})
+    insert into ${changes} (sign, ${captured.join(', ')}) select 1, ${captured.join(', ')} from restored`;
 }
 
 /** Rows we hold, not deleted, whose key the listing has: after marking, the rows it confirmed. */
@@ -134,45 +172,7 @@ async function countPresent(
 ): Promise<number> {
   const { rows } = await client.query<{ present: number }>(
     `select count(*)::int as present from public.${quote(target.table)} as t
-      where ${notDeleted} and ${listed(target, served)}`,
+      where t.deleted_at is null and ${listed(target, served)}`,
   );
   return rows[0]?.present ?? 0;
 }
-
-/**
- * The delete guard over the whole table: a listing that would mark more than DELETE_GUARD of the
- * rows we hold deleted, or that has no keys while we hold rows, fails the load and changes
- * nothing, unless the run was confirmed (`--allow-deletes`).
- */
-async function checkReconcileGuard(
-  client: pg.ClientBase,
-  target: TargetTable,
-  served: string,
-  listedSince: string,
-  spec: WindowSpec,
-  guard: { share: number },
-): Promise<void> {
-  const table = `public.${quote(target.table)}`;
-  const { rows } = await client.query<{ held: number; missing: number; served: number }>(
-    `select (select count(*)::int from ${table} as t where ${notDeleted}) as held,
-            (select count(*)::int from ${table} as t
-              where ${notDeleted} and t.loaded_at < $1::timestamptz and not ${listed(target, served)}) as missing,
-            (select count(*)::int from (${served}) as s) as served`,
-    [listedSince],
-  );
-  const { held = 0, missing = 0, served: servedRows = 0 } = rows[0] ?? {};
-  const decision = judgeDeletions({ held, missing, served: servedRows, share: guard.share });
-  if (decision === 'proceed' || spec.allowDeletes) return;
-  const where = `reconciliation run ${spec.runId} of ${spec.dataset}`;
-  const confirm =
-    'If the source really removed them, run it again confirming it: cpd reconcile --allow-deletes, or POST /api/reconciliations with "allowDeletes": true';
-  throw new UserError(
-    'load.delete_guard',
-    decision === 'empty'
-      ? `${where}: the source listed no keys while we hold ${formatCount(held)} rows; marking them all deleted looks like a fault at the source, so nothing was changed. ${confirm}`
-      : `${where}: the source's key listing lacks ${formatCount(missing)} of the ${formatCount(held)} rows we hold (${percent(missing / held)}, more than DELETE_GUARD allows: ${percent(guard.share)}), so nothing was marked deleted or changed. ${confirm}`,
-  );
-}
-
-const formatCount = (value: number) => value.toLocaleString('en-US');
-const percent = (share: number) => `${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`;

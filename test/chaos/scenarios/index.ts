@@ -5,6 +5,7 @@ import { overlappingWindows } from './overlapping-windows.js';
 import { postgresRestart } from './postgres-restart.js';
 import { redisOutage } from './redis-outage.js';
 import { redisRestart } from './redis-restart.js';
+import { sourceDeletions } from './source-deletions.js';
 import { sourceFaults } from './source-faults.js';
 import { workerKill } from './worker-kill.js';
 
@@ -18,4 +19,5 @@ export const scenarios: readonly Scenario[] = [
   concurrentBackfills,
   overlappingWindows,
   badRows,
+  sourceDeletions,
 ];

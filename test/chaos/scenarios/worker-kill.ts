@@ -100,7 +100,7 @@ async function measureStepSpans(stage: Stage): Promise<Record<string, number>> {
 }
 
 /** Waits until the ledger shows `step` running in the run; false when the run got past it unseen. */
-async function waitForStep(stage: Stage, runId: number, step: string): Promise<boolean> {
+export async function waitForStep(stage: Stage, runId: number, step: string): Promise<boolean> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const { rows } = await stage.pool.query<{ running: boolean; past: boolean }>(

@@ -249,7 +249,7 @@ describe('counts and key listings', () => {
     const events: SodaClientEvent[] = [];
     const client = clientFor({}, events);
     fake.addFault({ kind: ['503', 'drop-mid-body', 'html'], times: 3 });
-    expect(await client.count(policeLog.id)).toBe(rowCount);
+    expect(await client.count(policeLog.id, undefined)).toBe(rowCount);
     expect(events.filter((event) => event.type === 'retry')).toHaveLength(3);
     const september = "date_time >= '2025-09-01' AND date_time < '2025-10-01'";
     const expected = fake
@@ -258,8 +258,8 @@ describe('counts and key listings', () => {
     expect(await client.count(policeLog.id, september)).toBe(expected);
     const asked = fake.requests.filter((request) => request.fault === undefined);
     expect(asked.map((request) => request.params)).toEqual([
-      { $select: 'count(*) AS row_count' },
-      { $select: 'count(*) AS row_count', $where: september },
+      { $select: 'count(*) as count' },
+      { $select: 'count(*) as count', $where: september },
     ]);
   });
 

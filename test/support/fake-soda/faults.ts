@@ -15,7 +15,7 @@ export const faultKinds = [
   'html', // HTTP 200 with an HTML maintenance page
   'drop', // closes the connection without answering
   'drop-mid-body', // closes the connection halfway through the body
-  'empty', // HTTP 200 with `[]`: a page cut short that no framing can tell from the end
+  'empty', // HTTP 200 with `[]`: no rows where the source has some (a listing cut short, cleanly)
   '400',
   '401',
   '403',

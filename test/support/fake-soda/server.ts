@@ -425,9 +425,7 @@ export async function startFakeSoda(options: FakeSodaOptions = {}): Promise<Fake
     }
     const faultAnswer = fired && answerFault(fired);
     if (faultAnswer) return send(res, faultAnswer, record);
-    if (fired?.kind === 'empty') {
-      return send(res, { ...jsonAnswer(200, '[]\n'), rows: 0 }, record);
-    }
+    if (fired?.kind === 'empty') return send(res, jsonAnswer(200, '[]\n'), record);
     if (fired?.kind === 'html') {
       return send(
         res,
