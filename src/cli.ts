@@ -4,6 +4,7 @@ import { registerAnalyticsCommand } from './commands/analytics.js';
 import { registerMetabaseCommand } from './commands/metabase.js';
 import { registerFetchCommand } from './commands/fetch.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerReconcileCommand } from './commands/reconcile.js';
 import { registerSyncCommand } from './commands/sync.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { registerBackfillCommand } from './commands/backfill.js';
@@ -24,6 +25,7 @@ const program = new Command('cpd')
 registerMigrateCommand(program);
 registerSyncCommand(program);
 registerBackfillCommand(program);
+registerReconcileCommand(program);
 registerServerCommand(program);
 registerUpCommand(program);
 registerWorkerCommand(program);

@@ -52,6 +52,14 @@ export function syncCronVariable(shortName: string): string {
   return `SYNC_CRON_${shortName.toUpperCase().replaceAll('-', '_')}`;
 }
 
+/** `RECONCILE_CRON_CRIME_REPORTS` overrides `RECONCILE_CRON` for `crime-reports`. */
+export function reconcileCronVariable(shortName: string): string {
+  return `RECONCILE_CRON_${shortName.toUpperCase().replaceAll('-', '_')}`;
+}
+
+/** Weekly, Sunday 04:00 local time: a quiet hour, after the week's publish batches. */
+export const defaultReconcileCron = '0 4 * * 0';
+
 export const envSchema = z.object({
   DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:'], 'a PostgreSQL URL').optional(),
   // A password apart from its URL, as it is: any characters, no URL-encoding (compose passes it
@@ -76,6 +84,13 @@ export const envSchema = z.object({
   SOCRATA_RETRY_MAX_MS: integer(0, 3_600_000, 'milliseconds (largest backoff)').default(60_000),
   SYNC_CRON: cronExpression.default('20 * * * *'),
   SYNC_LOOKBACK_HOURS: integer(0, 24 * 365, 'hours').default(72),
+  /** The reconciliation's schedule (key listing, marks removals); `off` for none. */
+  RECONCILE_CRON: z
+    .string()
+    .regex(/^\s*(off|(\S+\s+){4,5}\S+)\s*$/, {
+      message: 'expected a cron expression of 5 or 6 fields, e.g. "0 4 * * 0", or off',
+    })
+    .default(defaultReconcileCron),
   REJECT_THRESHOLD: z
     .string()
     .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'expected a share from 0 to 1, e.g. 0.05' })
@@ -157,6 +172,8 @@ export interface Config extends Env {
   dataDir: string;
   /** Per-dataset schedules, by variable name (`SYNC_CRON_CRIME_REPORTS`): see syncCronOf. */
   syncCronOverrides: Record<string, string>;
+  /** Per-dataset reconciliation schedules (`RECONCILE_CRON_CRIME_REPORTS`): see reconcileCronOf. */
+  reconcileCronOverrides: Record<string, string>;
 }
 
 /**
@@ -167,6 +184,21 @@ export function syncCronOf(
   shortName: string,
 ): string {
   return (config.syncCronOverrides[syncCronVariable(shortName)] ?? config.SYNC_CRON).trim();
+}
+
+/**
+ * The reconciliation schedule of a dataset: its own `RECONCILE_CRON_<NAME>` when set, else
+ * `RECONCILE_CRON` (default weekly); `off` for none.
+ */
+export function reconcileCronOf(
+  config: Partial<Pick<Config, 'RECONCILE_CRON' | 'reconcileCronOverrides'>>,
+  shortName: string,
+): string {
+  return (
+    config.reconcileCronOverrides?.[reconcileCronVariable(shortName)] ??
+    config.RECONCILE_CRON ??
+    defaultReconcileCron
+  ).trim();
 }
 
 /** Thrown when the environment is invalid; `problems` holds one line per bad variable. */
@@ -187,7 +219,9 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
   );
   const result = envSchema.safeParse(present);
-  const overrides = Object.entries(present).filter(([name]) => /^SYNC_CRON_[A-Z0-9_]+$/.test(name));
+  const overrides = Object.entries(present).filter(([name]) =>
+    /^(SYNC|RECONCILE)_CRON_[A-Z0-9_]+$/.test(name),
+  );
   const problems = result.success
     ? []
     : result.error.issues.map((issue) => {
@@ -213,7 +247,12 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config
       data.METABASE_DATABASE_PASSWORD,
     ),
     dataDir: resolve(cwd, data.CPD_DATA_DIR),
-    syncCronOverrides: Object.fromEntries(overrides) as Record<string, string>,
+    syncCronOverrides: Object.fromEntries(
+      overrides.filter(([name]) => name.startsWith('SYNC_')),
+    ) as Record<string, string>,
+    reconcileCronOverrides: Object.fromEntries(
+      overrides.filter(([name]) => name.startsWith('RECONCILE_')),
+    ) as Record<string, string>,
   };
 }
 

@@ -104,10 +104,35 @@ function concurrencyFrom(options: SyncOptions): number {
 }
 
 async function sync(config: Config, options: SyncOptions): Promise<number> {
-  const plan = planFrom(config, options);
-  const concurrency = concurrencyFrom(options);
-  const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, {
+  return runHere(config, planFrom(config, options), {
+    ...options,
+    concurrency: concurrencyFrom(options),
     command: 'sync',
+    title: (dataset, database) => `Synced ${dataset} into ${database}`,
+  });
+}
+
+/**
+ * Runs a plan here, in this process (what `cpd sync` and `cpd reconcile` do): plans and claims
+ * the run, shows progress on a terminal, prints the summary (or JSON), and fails with the run's
+ * reason.
+ */
+export async function runHere(
+  config: Config,
+  plan: RunPlan,
+  options: {
+    dataset?: string;
+    concurrency: number;
+    json?: boolean;
+    /** For logs. */
+    command: string;
+    /** The line above the summary: `Synced 3gki-wyrb into …`. */
+    title: (dataset: string, database: string) => string;
+  },
+): Promise<number> {
+  const { concurrency } = options;
+  const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, {
+    command: options.command,
   });
   const pipeline = getDatasetPipeline(datasetOf(config, options));
   // Each running step reads on one connection and writes on another; the run holds one more.
@@ -152,7 +177,7 @@ async function sync(config: Config, options: SyncOptions): Promise<number> {
         `${JSON.stringify({ run: totals, steps, database: database.label }, null, 2)}\n`,
       );
     } else {
-      process.stderr.write(`\nSynced ${pipeline.source.id} into ${database.label}\n\n`);
+      process.stderr.write(`\n${options.title(pipeline.source.id, database.label)}\n\n`);
       process.stdout.write(formatRunSummary(totals, steps));
     }
     if (failure instanceof UserError) {

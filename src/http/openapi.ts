@@ -5,6 +5,7 @@ import {
   errorResponse,
   health,
   readiness,
+  reconciliationRequest,
   retryAccepted,
   runAccepted,
   runDetail,
@@ -79,7 +80,7 @@ export function buildOpenApiDocument(info: { version: string }) {
       title: 'cpd: Cambridge Police Log pipeline',
       version: info.version,
       description:
-        'Enqueue backfills and syncs, follow runs and retry failed ones. Writes need `Authorization: Bearer <ADMIN_TOKEN>`; reads are open. Errors are `{ error: { code, message, fields } }`.',
+        'Enqueue backfills, syncs and reconciliations, follow runs and retry failed ones. Writes need `Authorization: Bearer <ADMIN_TOKEN>`; reads are open. Errors are `{ error: { code, message, fields } }`.',
     },
     components: {
       securitySchemes: {
@@ -88,6 +89,7 @@ export function buildOpenApiDocument(info: { version: string }) {
       schemas: {
         BackfillRequest: jsonSchemaOf(backfillRequest, 'input'),
         EmptyRequest: jsonSchemaOf(emptyRequest, 'input'),
+        ReconciliationRequest: jsonSchemaOf(reconciliationRequest, 'input'),
         RunAccepted: jsonSchemaOf(runAccepted, 'output'),
         RetryAccepted: jsonSchemaOf(retryAccepted, 'output'),
         RunList: jsonSchemaOf(runList, 'output'),
@@ -124,6 +126,21 @@ export function buildOpenApiDocument(info: { version: string }) {
           responses: {
             ...runAcceptedResponses,
             '400': problem('the body had fields; it takes none'),
+            ...writeProblems,
+          },
+        },
+      },
+      '/api/reconciliations': {
+        post: {
+          operationId: 'requestReconciliation',
+          summary: 'Notice rows the source removed',
+          description:
+            'Enqueues a reconciliation: one chain of steps that lists only the keys of the whole dataset (`$select=<key>, :id`, a few requests) and marks deleted the rows we hold that the listing lacks (kept, left out of the counts), restoring rows it lists again. A listing that is not exact (pages overlapping by a row, compared with the source’s count) marks nothing. More than DELETE_GUARD of the rows held, or an empty listing, fails the run unless `allowDeletes` is true. While one is active for the dataset, returns it (200).',
+          security: admin,
+          requestBody: { required: false, ...json('ReconciliationRequest') },
+          responses: {
+            ...runAcceptedResponses,
+            '400': problem('a field is wrong; `fields` says which and why'),
             ...writeProblems,
           },
         },

@@ -20,6 +20,7 @@ import {
   backfillWindowSizes,
   defaultPageSize,
   emptyRequest,
+  reconciliationRequest,
   runIdParams,
   runListQuery,
   syncRequest,
@@ -49,7 +50,7 @@ export const jsonBodyLimit = '16kb';
 const redisCheckMs = 500;
 
 /**
- * The runs API: backfills and syncs in, runs out, retries. Writes pass, in order (after the
+ * The runs API: backfills, syncs and reconciliations in, runs out, retries. Writes pass, in order (after the
  * app's cross-site check): the admin token, the rate limit, a JSON body (16 kB at most),
  * validation, then a Redis check, so a request refused for any reason has touched neither the
  * ledger nor the queue. The limit counts only authenticated writes: anonymous 401s spend the
@@ -161,6 +162,18 @@ export function createRunsRouter(deps: RunsDeps): Router {
     await answerRun(res, run.id, created, run.windowCount);
   });
 
+  router.post('/reconciliations', ...write, async (req, res) => {
+    const body = requireValid(reconciliationRequest, req.body ?? {}, 'body');
+    const plan: RunPlan = {
+      mode: 'reconcile',
+      ...(body.allowDeletes && { allowDeletes: true }),
+    };
+    const { run, created } = await onQueue(() =>
+      deps.orchestrator.requestRun(plan, 'api', body.dataset),
+    );
+    await answerRun(res, run.id, created, run.windowCount);
+  });
+
   // The run list is what operators' scripts and pages poll; the same page asked for at once is
   // read, serialised and hashed once.
   // Keyed by who asks too: admins and anonymous callers are shown errors differently.
@@ -239,6 +252,7 @@ export function createRunsRouter(deps: RunsDeps): Router {
   for (const [path, allowed] of [
     ['/backfills', 'POST'],
     ['/syncs', 'POST'],
+    ['/reconciliations', 'POST'],
     ['/runs', 'GET, HEAD'],
     ['/runs/:id', 'GET, HEAD'],
     ['/runs/:id/retry', 'POST'],

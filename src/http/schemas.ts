@@ -67,6 +67,23 @@ export const syncRequest = z
   .strictObject({ dataset: datasetField })
   .meta({ title: 'SyncRequest', examples: [{}, { dataset: 'crime-reports' }] });
 
+/** A reconciliation names its dataset, or none (SOCRATA_DATASET), and may confirm mass removals. */
+export const reconciliationRequest = z
+  .strictObject({
+    dataset: datasetField,
+    allowDeletes: z
+      .boolean({ error: 'expected true or false' })
+      .optional()
+      .describe(
+        'confirm that it may mark more than DELETE_GUARD of the rows we hold deleted (or all of them, when the source lists none); default false',
+      ),
+  })
+  .meta({
+    title: 'ReconciliationRequest',
+    examples: [{}, { dataset: 'crime-reports' }, { allowDeletes: true }],
+  });
+export type ReconciliationRequest = z.output<typeof reconciliationRequest>;
+
 const positiveId = (what: string) =>
   z
     .string({ error: `expected ${what}: a positive whole number` })

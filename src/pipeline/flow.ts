@@ -1,6 +1,7 @@
 /**
  * The flow, read this first. A run syncs one dataset: window mode cuts a date range into windows
- * (backfills); incremental mode takes one window of everything changed since the cursor. Each
+ * (backfills); incremental mode takes one window of everything changed since the cursor;
+ * reconcile mode takes one window of the whole dataset's keys, to notice removals. Each
  * window is a chain of four steps, extract → validate → transform → load (src/pipeline/steps/),
  * that pass rows through PostgreSQL staging tables and ids and counts through everything else.
  *
@@ -39,16 +40,25 @@ export type RunPlan =
       /** Confirms that window reads may mark more than DELETE_GUARD of a window deleted. */
       allowDeletes?: boolean;
     }
-  | { mode: 'incremental'; lookbackHours: number };
+  | { mode: 'incremental'; lookbackHours: number }
+  | {
+      /** A key-only listing of the whole dataset; marks deleted what we hold and it lacks. */
+      mode: 'reconcile';
+      /** Confirms that it may mark more than DELETE_GUARD of the rows we hold deleted. */
+      allowDeletes?: boolean;
+    };
 
 /** The key under which at most one run is active: the same request while it runs gets that run. */
 export function dedupeKeyOf(datasetId: string, plan: RunPlan): string {
-  return plan.mode === 'window'
-    ? `${datasetId}|window|${plan.from}|${plan.to}|${plan.windowSize}`
-    : `${datasetId}|incremental`;
+  if (plan.mode === 'window')
+    return `${datasetId}|window|${plan.from}|${plan.to}|${plan.windowSize}`;
+  return `${datasetId}|${plan.mode}`;
 }
 
-/** What to ask the ledger for: windows from the plan, the cursor (minus look-back) for incremental. */
+/**
+ * What to ask the ledger for: windows from the plan, the cursor (minus look-back) for incremental,
+ * one window of the whole dataset for a reconciliation.
+ */
 export async function planRun(
   pool: pg.Pool,
   pipeline: DatasetPipeline,
@@ -57,6 +67,17 @@ export async function planRun(
 ): Promise<RunRequest> {
   const dataset = pipeline.source.id;
   const dedupeKey = dedupeKeyOf(dataset, plan);
+  if (plan.mode === 'reconcile') {
+    // One window, the whole dataset: the listing's chain is the same four steps.
+    return {
+      dataset,
+      mode: 'reconcile',
+      trigger,
+      dedupeKey,
+      ...(plan.allowDeletes && { allowDeletes: true }),
+      windows: [{ index: 0 }],
+    };
+  }
   if (plan.mode === 'window') {
     return {
       dataset,
@@ -183,7 +204,7 @@ export async function claimInProcessRun(
       lock.release();
       throw new UserError(
         'run.active',
-        `run ${run.id} for the same ${request.mode === 'window' ? 'range' : 'dataset'} is already running in another process; wait for it to finish (cpd sync does not start a second)`,
+        `run ${run.id} for the same ${describeScope(request)} is already running in another process; wait for it to finish (a second one is not started)`,
       );
     }
     // Free lock on an existing active run: either its process died, or it is a queue run.
@@ -193,7 +214,7 @@ export async function claimInProcessRun(
     if (trigger !== 'cli') {
       throw new UserError(
         'run.active',
-        `run ${run.id} for the same ${request.mode === 'window' ? 'range' : 'dataset'} is active on the job queue; follow it with the HTTP API (GET /api/runs/${run.id}) or wait for it to finish`,
+        `run ${run.id} for the same ${describeScope(request)} is active on the job queue; follow it with the HTTP API (GET /api/runs/${run.id}) or wait for it to finish`,
       );
     }
     await failRun(pool, run.id, 'crashed', 'the process running it stopped before it finished');
@@ -203,6 +224,11 @@ export async function claimInProcessRun(
     'run.active',
     'could not start a run: another process keeps starting the same one',
   );
+}
+
+function describeScope(request: RunRequest): string {
+  if (request.mode === 'window') return 'range';
+  return request.mode === 'reconcile' ? 'dataset (a reconciliation)' : 'dataset';
 }
 
 /** Advisory lock namespace (first key) for in-process run ownership. */

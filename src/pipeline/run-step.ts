@@ -1,4 +1,4 @@
-import type { StepName } from '../db/schema/enums.js';
+import type { RunMode, StepName } from '../db/schema/enums.js';
 import { databaseWaitMs, isDatabaseUnavailable, waitForDatabase } from '../db/availability.js';
 import { describeError, isRetryable, isUserError, UserError } from '../errors.js';
 import { getDatasetPipeline } from './datasets.js';
@@ -15,6 +15,12 @@ import { countStagedRows, dropStagingTables, type StagingKind } from './staging.
 import type { StepDeps, StepFunction, StepInput, StepOutcome } from './steps/context.js';
 import { extractWindow } from './steps/extract.js';
 import { loadWindow } from './steps/load.js';
+import {
+  extractKeyListing,
+  transformKeyListing,
+  validateKeyListing,
+} from './steps/reconcile-listing.js';
+import { loadReconciliation } from './steps/reconcile-load.js';
 import { transformWindow } from './steps/transform.js';
 import { validateWindow } from './steps/validate.js';
 
@@ -24,6 +30,18 @@ export const stepFunctions: Record<StepName, StepFunction> = {
   transform: transformWindow,
   load: loadWindow,
 };
+
+/** A reconciliation's steps: a key listing through the same four steps and staging tables. */
+export const reconcileStepFunctions: Record<StepName, StepFunction> = {
+  extract: extractKeyListing,
+  validate: validateKeyListing,
+  transform: transformKeyListing,
+  load: loadReconciliation,
+};
+
+function stepFunctionsOf(mode: RunMode): Record<StepName, StepFunction> {
+  return mode === 'reconcile' ? reconcileStepFunctions : stepFunctions;
+}
 
 export interface RunStepOptions {
   runId: number;
@@ -120,7 +138,8 @@ async function restoreLostStaging(step: StepName, deps: StepDeps, input: StepInp
     { runId, windowIndex, step, lost, redo },
     'staging rows were lost (PostgreSQL restarted?); rebuilding them',
   );
-  for (const name of redo) await stepFunctions[name](deps, { ...input, redo: true });
+  const steps = stepFunctionsOf(input.spec.mode);
+  for (const name of redo) await steps[name](deps, { ...input, redo: true });
 }
 
 async function dropWindowStaging(
@@ -170,7 +189,7 @@ export async function runStep(
       pipeline,
       ...(options.signal && { signal: options.signal }),
     });
-    const outcome = await stepFunctions[step](deps, {
+    const outcome = await stepFunctionsOf(spec.mode)[step](deps, {
       spec,
       pipeline,
       ...(options.onProgress && { onProgress: options.onProgress }),

@@ -36,6 +36,12 @@ export const jobCatalogue = {
     payload: z.strictObject({ dataset: z.string().regex(/^[a-z0-9]{4}-[a-z0-9]{4}$/) }),
     policy: { attempts: 3, backoffMs: 5_000, jitter: 0.5, timeoutMs: 60_000 },
   },
+  /** Emitted by the reconciliation's job scheduler: plans a reconciliation and adds its flow. */
+  'reconcile-trigger': {
+    queue: 'flows',
+    payload: z.strictObject({ dataset: z.string().regex(/^[a-z0-9]{4}-[a-z0-9]{4}$/) }),
+    policy: { attempts: 3, backoffMs: 5_000, jitter: 0.5, timeoutMs: 60_000 },
+  },
   extract: {
     queue: 'extract',
     payload: windowPayload,

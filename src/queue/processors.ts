@@ -73,6 +73,14 @@ export function createProcessors(deps: ProcessorDeps): Processors {
       );
       return { runId: run.id, created };
     },
+    async 'reconcile-trigger'({ dataset }) {
+      const { run, created } = await deps.orchestrator.requestRun(
+        { mode: 'reconcile' },
+        'schedule',
+        dataset,
+      );
+      return { runId: run.id, created };
+    },
   };
 }
 

@@ -1,26 +1,51 @@
 import type { Queue } from 'bullmq';
-import { syncCronOf, type Config } from '../config.js';
+import { reconcileCronOf, syncCronOf, type Config } from '../config.js';
 import { listDatasetPipelines } from '../pipeline/datasets.js';
 import { jobOptionsFor } from './catalogue.js';
 import { jobNameOf } from './names.js';
 
 /**
- * The job schedulers, registered from this one place at start: one incremental sync per dataset,
- * on `SYNC_CRON` or the dataset's own `SYNC_CRON_<NAME>` (`off` for none). `upsertJobScheduler` is
- * keyed by the scheduler id, so registering again (a restart, a second process, three at once)
- * updates the one scheduler rather than adding another.
+ * The job schedulers, registered from this one place at start: per dataset, an incremental sync
+ * on `SYNC_CRON` or the dataset's own `SYNC_CRON_<NAME>`, and a reconciliation (the key listing
+ * that notices removals) on `RECONCILE_CRON` or `RECONCILE_CRON_<NAME>`; `off` for none.
+ * `upsertJobScheduler` is keyed by the scheduler id, so registering again (a restart, a second
+ * process, three at once) updates the one scheduler rather than adding another.
  */
 export function syncSchedulerId(dataset: string): string {
   return `incremental-sync-${dataset}`;
 }
 
+export function reconcileSchedulerId(dataset: string): string {
+  return `reconcile-${dataset}`;
+}
+
 export async function registerSchedulers(
   flows: Queue,
   config: Pick<Config, 'SYNC_CRON' | 'STEP_BACKOFF_SCALE'> &
-    Partial<Pick<Config, 'syncCronOverrides' | 'SOCRATA_DATASET'>>,
-): Promise<Array<{ dataset: string; cron: string }>> {
-  const registered: Array<{ dataset: string; cron: string }> = [];
+    Partial<
+      Pick<
+        Config,
+        'syncCronOverrides' | 'SOCRATA_DATASET' | 'RECONCILE_CRON' | 'reconcileCronOverrides'
+      >
+    >,
+): Promise<Array<{ dataset: string; run: 'sync' | 'reconcile'; cron: string }>> {
+  const registered: Array<{ dataset: string; run: 'sync' | 'reconcile'; cron: string }> = [];
   for (const { source } of listDatasetPipelines()) {
+    const reconcileCron = reconcileCronOf(config, source.shortName);
+    if (reconcileCron === 'off') {
+      await flows.removeJobScheduler(reconcileSchedulerId(source.id));
+    } else {
+      await flows.upsertJobScheduler(
+        reconcileSchedulerId(source.id),
+        { pattern: reconcileCron, tz: 'America/New_York' },
+        {
+          name: jobNameOf('reconcile-trigger', source.shortName),
+          data: { dataset: source.id },
+          opts: jobOptionsFor('reconcile-trigger', config.STEP_BACKOFF_SCALE),
+        },
+      );
+      registered.push({ dataset: source.shortName, run: 'reconcile', cron: reconcileCron });
+    }
     const cron = syncCronOf(
       { SYNC_CRON: config.SYNC_CRON, syncCronOverrides: config.syncCronOverrides ?? {} },
       source.shortName,
@@ -39,7 +64,7 @@ export async function registerSchedulers(
         opts: jobOptionsFor('trigger', config.STEP_BACKOFF_SCALE),
       },
     );
-    registered.push({ dataset: source.shortName, cron });
+    registered.push({ dataset: source.shortName, run: 'sync', cron });
   }
   return registered;
 }

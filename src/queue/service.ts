@@ -75,7 +75,7 @@ function keepRegisteringSchedulers(orchestrator: Orchestrator, config: Config, l
     }
     try {
       const schedules = await registerSchedulers(orchestrator.queues.flows, config);
-      log.info({ schedules }, 'incremental sync scheduled');
+      log.info({ schedules }, 'incremental syncs and reconciliations scheduled');
     } catch (error) {
       log.warn({ err: error }, 'could not register the sync schedule yet; trying again');
       setTimeout(() => void attempt(Math.min(delayMs * 2, 60_000)), delayMs).unref();

@@ -98,6 +98,15 @@ export interface SodaClient {
    * same rows must add up to. Throws SourceError.
    */
   count(datasetId: string, where: string | undefined, signal?: AbortSignal): Promise<number>;
+  /** One page of `pageSize` rows from `offset`, parsed, with the retries: for callers that page. */
+  page(
+    datasetId: string,
+    query: SodaQuery,
+    offset: number,
+    signal?: AbortSignal,
+  ): Promise<SodaPage>;
+  /** Rows a page holds when more follow. */
+  readonly pageSize: number;
 }
 
 export const defaultPageSize = 50_000;
@@ -322,6 +331,11 @@ export function createSodaClient(options: SodaClientOptions): SodaClient {
       paged(datasetId, query, readRows, (rows) => ({ rows }), signal),
     textPages: (datasetId, query, signal) =>
       paged(datasetId, query, readRowText, (chunks, rows) => ({ chunks, rows }), signal),
+    pageSize,
+    async page(datasetId, query, offset, signal) {
+      const { body, fields, types } = await fetchPage(datasetId, query, offset, readRows, signal);
+      return { rows: body, offset, ...(fields && { fields }), ...(types && { types }) };
+    },
     async count(datasetId, where, signal) {
       const search = [
         `$select=${encodeURIComponent('count(*) as count')}`,

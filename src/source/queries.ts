@@ -3,9 +3,9 @@ import type { DatasetDefinition } from './dataset.js';
 import { buildQuery, type SodaQuery } from './soql.js';
 
 /**
- * The two queries the pipeline runs, built on the SoQL builder. Both select `:*, *` so every row
- * carries its `:id`: the natural key repeats in the source, `:id` does not, so a row can be traced
- * and counted exactly once.
+ * The queries the pipeline runs, built on the SoQL builder. The two that read rows select `:*, *`
+ * so every row carries its `:id`: the natural key repeats in the source, `:id` does not, so a row
+ * can be traced and counted exactly once. The third lists keys only (reconciliation).
  */
 
 const floatingPattern =
@@ -115,4 +115,15 @@ export function incrementalQuery(
           },
     order: [field, ':id'],
   });
+}
+
+/**
+ * Every row's natural key and `:id`, nothing else, ordered by `:id` (unique, so offset paging is
+ * stable): what a reconciliation compares with what we hold. Tens of bytes a row, so a page of
+ * 50,000 is a couple of megabytes. Built from the definition, so any dataset's key works (a field
+ * of its own, or `:id` itself for a dataset without one).
+ */
+export function keyListingQuery(definition: DatasetDefinition): SodaQuery {
+  const select = [...new Set([definition.naturalKey, ':id'])];
+  return buildQuery(definition, { select, order: [':id'] });
 }

@@ -125,14 +125,16 @@ describe('worker processes', () => {
   );
 
   it(
-    'registers the sync schedule once, however many processes start, and after a restart',
+    'registers the sync and reconciliation schedules once, however many processes start, and after a restart',
     { timeout: 90_000 },
     async () => {
       database = await createTestDatabase();
       prefix = createTestPrefix();
       const workers = [startWorker(), startWorker(), startWorker()];
       await Promise.all(
-        workers.map((worker) => worker.waitForOutput(/incremental sync scheduled/)),
+        workers.map((worker) =>
+          worker.waitForOutput(/incremental syncs and reconciliations scheduled/),
+        ),
       );
       const flows = new Queue('flows', { connection: { url: testRedisUrl }, prefix });
       try {
@@ -144,21 +146,23 @@ describe('worker processes', () => {
             tz: scheduler.tz,
           })),
         ).toEqual(
-          // One schedule per dataset (issue 15), each registered once.
+          // Two schedules per dataset (issues 15, 16), each registered once.
           expect.arrayContaining([
             { key: 'incremental-sync-3gki-wyrb', pattern: '20 * * * *', tz: 'America/New_York' },
             { key: 'incremental-sync-xuad-73uj', pattern: '20 * * * *', tz: 'America/New_York' },
+            { key: 'reconcile-3gki-wyrb', pattern: '0 4 * * 0', tz: 'America/New_York' },
+            { key: 'reconcile-xuad-73uj', pattern: '0 4 * * 0', tz: 'America/New_York' },
           ]),
         );
-        expect(schedulers).toHaveLength(2);
-        expect(await flows.getDelayedCount()).toBe(2);
+        expect(schedulers).toHaveLength(4);
+        expect(await flows.getDelayedCount()).toBe(4);
 
         workers[0]!.child.kill('SIGTERM');
         expect((await workers[0]!.exited).code).toBe(0);
         const restarted = startWorker();
-        await restarted.waitForOutput(/incremental sync scheduled/);
-        expect(await flows.getJobSchedulers()).toHaveLength(2);
-        expect(await flows.getDelayedCount()).toBe(2);
+        await restarted.waitForOutput(/incremental syncs and reconciliations scheduled/);
+        expect(await flows.getJobSchedulers()).toHaveLength(4);
+        expect(await flows.getDelayedCount()).toBe(4);
       } finally {
         await flows.close();
       }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, redactUrl } from '../../src/config.js';
+import {
+  ConfigError,
+  parseConfig,
+  reconcileCronOf,
+  redactUrl,
+  syncCronOf,
+} from '../../src/config.js';
 import { buildDatabaseSpec } from '../../src/metabase/plan.js';
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -64,6 +70,33 @@ describe('parseConfig', () => {
     expect(text).toContain('ADMIN_TOKEN');
     expect(text).not.toContain('short-secret');
     expect(text).not.toContain('hunter2');
+  });
+});
+
+describe('schedules', () => {
+  it('reconciles weekly by default, and each dataset may have its own schedule or none', () => {
+    const defaults = parseConfig({});
+    expect(defaults.RECONCILE_CRON).toBe('0 4 * * 0');
+    expect(reconcileCronOf(defaults, 'police-log')).toBe('0 4 * * 0');
+    const config = parseConfig({
+      RECONCILE_CRON: '30 3 * * 1',
+      RECONCILE_CRON_CRIME_REPORTS: 'off',
+      SYNC_CRON_CRIME_REPORTS: '5 6 * * *',
+    });
+    expect(reconcileCronOf(config, 'police-log')).toBe('30 3 * * 1');
+    expect(reconcileCronOf(config, 'crime-reports')).toBe('off');
+    // The two kinds of override stay apart.
+    expect(syncCronOf(config, 'crime-reports')).toBe('5 6 * * *');
+    expect(reconcileCronOf(parseConfig({ RECONCILE_CRON: 'off' }), 'police-log')).toBe('off');
+  });
+
+  it('refuses a schedule that is not a cron expression, naming the variable', () => {
+    expect(problemsOf({ RECONCILE_CRON: 'weekly' })).toEqual([
+      'RECONCILE_CRON: expected a cron expression of 5 or 6 fields, e.g. "0 4 * * 0", or off (got "weekly")',
+    ]);
+    expect(problemsOf({ RECONCILE_CRON_POLICE_LOG: 'sometimes' })[0]).toMatch(
+      /^RECONCILE_CRON_POLICE_LOG: expected a cron expression/,
+    );
   });
 });
 

@@ -11,6 +11,7 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(document.paths).sort()).toEqual(
       [
         '/api/backfills',
+        '/api/reconciliations',
         '/api/runs',
         '/api/runs/{id}',
         '/api/runs/{id}/retry',

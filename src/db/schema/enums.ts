@@ -13,7 +13,7 @@ export const runState = pgEnum('run_state', [
 ]);
 export type RunState = (typeof runState.enumValues)[number];
 
-export const runMode = pgEnum('run_mode', ['incremental', 'window']);
+export const runMode = pgEnum('run_mode', ['incremental', 'window', 'reconcile']);
 export type RunMode = (typeof runMode.enumValues)[number];
 
 export const runTrigger = pgEnum('run_trigger', ['schedule', 'api', 'cli']);

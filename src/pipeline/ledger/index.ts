@@ -543,11 +543,14 @@ export async function readSyncCursor(
   return rows[0]?.cursor;
 }
 
-/** Records a completed run as its dataset's last successful sync. */
+/**
+ * Records a completed run as its dataset's last successful sync. A reconciliation is not one: it
+ * reads keys, not content, so the data is no fresher for it.
+ */
 export async function recordLastSuccess(pool: pg.Pool, runId: number): Promise<void> {
   await pool.query(
     `insert into sync_state (dataset, last_run_id, last_success_at, updated_at)
-     select dataset, id, now(), now() from pipeline_runs where id = $1
+     select dataset, id, now(), now() from pipeline_runs where id = $1 and mode <> 'reconcile'
      on conflict (dataset) do update set last_success_at = now(), last_run_id = excluded.last_run_id, updated_at = now()`,
     [runId],
   );

@@ -99,6 +99,8 @@ export async function checkDeleteGuard(
     missing: number;
     /** Says which read this is, for the message: "window 3 of run 12 ([2024-01-01, 2024-02-01))". */
     where: string;
+    /** How to confirm, for the message; default: the window reads' options. */
+    confirm?: string;
   },
   guard: { share: number; allowDeletes: boolean },
 ): Promise<void> {
@@ -113,6 +115,7 @@ export async function checkDeleteGuard(
   const decision = judgeDeletions({ held, missing, served: servedRows, share: guard.share });
   if (decision === 'proceed') return;
   const confirm =
+    subject.confirm ??
     'If the source really removed them, run again confirming it: cpd sync or cpd backfill with --allow-deletes, or POST /api/backfills with "allowDeletes": true';
   throw new UserError(
     'load.delete_guard',

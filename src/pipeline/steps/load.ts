@@ -202,7 +202,10 @@ export function buildLoadSql(
     ), written as (
       update ${table} as target
          set ${content.map((column) => keep(column, `c.${column}`)).join(', ')},
-             ${keep('last_changed_run_id', '$1::bigint')}, ${keep('loaded_at', 'now()')},
+             ${keep('last_changed_run_id', '$1::bigint')},
+             -- a restored row's state is written now, content changed or not (reconciliation
+             -- judges a row by when it was last written: reconcile-load.ts)
+             loaded_at = case when c.content_changed or c.was_deleted then now() else target.loaded_at end,
              deleted_at = null, deleted_run_id = null
         from candidates as c
        where target.${key} = c.${key}

@@ -8,7 +8,7 @@ import {
 import { compareFields } from '../../../src/source/dataset.js';
 import { policeLog } from '../../../src/source/datasets/police-log.js';
 import { SourceError } from '../../../src/source/errors.js';
-import { incrementalQuery, windowQuery } from '../../../src/source/queries.js';
+import { incrementalQuery, keyListingQuery, windowQuery } from '../../../src/source/queries.js';
 import {
   startFakeSoda,
   transientFaultKinds,
@@ -241,6 +241,39 @@ describe('transient faults', () => {
     );
     expect(error).toMatchObject({ name: 'AbortError' });
     expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe('counts and key listings', () => {
+  it('counts the rows, with a $where, without order or paging, through faults', async () => {
+    const events: SodaClientEvent[] = [];
+    const client = clientFor({}, events);
+    fake.addFault({ kind: ['503', 'drop-mid-body', 'html'], times: 3 });
+    expect(await client.count(policeLog.id, undefined)).toBe(rowCount);
+    expect(events.filter((event) => event.type === 'retry')).toHaveLength(3);
+    const september = "date_time >= '2025-09-01' AND date_time < '2025-10-01'";
+    const expected = fake
+      .listRows()
+      .filter((row) => row.date_time! >= '2025-09-01' && row.date_time! < '2025-10-01').length;
+    expect(await client.count(policeLog.id, september)).toBe(expected);
+    const asked = fake.requests.filter((request) => request.fault === undefined);
+    expect(asked.map((request) => request.params)).toEqual([
+      { $select: 'count(*) as count' },
+      { $select: 'count(*) as count', $where: september },
+    ]);
+  });
+
+  it('lists every key once, with its :id, a page at a time', async () => {
+    const keys: string[] = [];
+    for await (const page of clientFor().pages(policeLog.id, keyListingQuery(policeLog))) {
+      expect(page.fields).toEqual(['id', ':id']);
+      for (const row of page.rows) {
+        expect(Object.keys(row)).toEqual(['id', ':id']);
+        keys.push(row[':id'] as string);
+      }
+    }
+    expect(keys.sort()).toEqual(expectedIds);
+    expect(fake.requests).toHaveLength(pagesNeeded);
   });
 });
 

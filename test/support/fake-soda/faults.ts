@@ -48,6 +48,10 @@ export interface FaultRule {
   times?: number | null;
   /** Only requests whose `$where` contains this text match: fails one window for good. */
   whereIncludes?: string;
+  /** Only requests whose `$select` contains this text match (`:id`: a key listing's pages). */
+  selectIncludes?: string;
+  /** Only requests whose `$offset` is at least this: a page after the first. */
+  offsetAtLeast?: number;
   /** For `slow` and `stall`; default 1,500 ms. */
   delayMs?: number;
   /** For `429-retry-after`: the header's value; default `1` (second). */
@@ -106,7 +110,13 @@ export function parseFaultRule(value: unknown): FaultRule {
   if (rule.delayMs !== undefined && !(typeof rule.delayMs === 'number' && rule.delayMs >= 0)) {
     throw new Error('delayMs must be a number of milliseconds');
   }
-  for (const name of ['whereIncludes', 'retryAfter', 'code', 'message']) {
+  if (
+    rule.offsetAtLeast !== undefined &&
+    !(typeof rule.offsetAtLeast === 'number' && Number.isInteger(rule.offsetAtLeast))
+  ) {
+    throw new Error('offsetAtLeast must be a whole number');
+  }
+  for (const name of ['whereIncludes', 'selectIncludes', 'retryAfter', 'code', 'message']) {
     if (rule[name] !== undefined && typeof rule[name] !== 'string')
       throw new Error(`${name} must be a string`);
   }
@@ -128,11 +138,17 @@ export class FaultBook {
   }
 
   /** The fault this request meets, if any: the first rule that matches and is due fires. */
-  pick(request: { where?: string }): FiredFault | undefined {
+  pick(request: { where?: string; select?: string; offset?: number }): FiredFault | undefined {
     for (const entry of this.entries) {
       const { rule } = entry;
       if (rule.whereIncludes !== undefined && !(request.where ?? '').includes(rule.whereIncludes))
         continue;
+      if (
+        rule.selectIncludes !== undefined &&
+        !(request.select ?? '').includes(rule.selectIncludes)
+      )
+        continue;
+      if (rule.offsetAtLeast !== undefined && (request.offset ?? 0) < rule.offsetAtLeast) continue;
       if (entry.fired >= (rule.times ?? Infinity)) continue;
       entry.matched += 1;
       if (entry.matched % (rule.every ?? 1) !== 0) continue;

@@ -413,7 +413,11 @@ export async function startFakeSoda(options: FakeSodaOptions = {}): Promise<Fake
     if (requests.length > maxRecordedRequests)
       requests.splice(0, requests.length - maxRecordedRequests);
 
-    const fired = faults.pick({ where: params.$where });
+    const fired = faults.pick({
+      where: params.$where,
+      select: params.$select,
+      offset: Number(params.$offset ?? 0),
+    });
     if (fired) record.fault = fired.kind;
     if (fired?.kind === 'drop') {
       req.socket.destroy();

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
+import type { DatasetDefinition } from '../../../src/source/dataset.js';
+import { crimeReports } from '../../../src/source/datasets/crime-reports.js';
 import { policeLog } from '../../../src/source/datasets/police-log.js';
 import {
   incrementalQuery,
+  keyListingQuery,
   normalizeFloatingTimestamp,
   windowQuery,
 } from '../../../src/source/queries.js';
@@ -72,5 +75,17 @@ describe('incrementalQuery', () => {
       select: ':*, *',
       order: 'last_updated, :id',
     });
+  });
+});
+
+describe('keyListingQuery', () => {
+  it('selects the key the definition names and :id, nothing else, ordered by :id', () => {
+    expect(keyListingQuery(policeLog)).toEqual({ select: 'id, :id', order: ':id' });
+    expect(keyListingQuery(crimeReports)).toEqual({ select: 'file_number, :id', order: ':id' });
+  });
+
+  it('lists :id once for a dataset keyed by it', () => {
+    const keyedByRow: DatasetDefinition = { ...policeLog, naturalKey: ':id' };
+    expect(keyListingQuery(keyedByRow)).toEqual({ select: ':id', order: ':id' });
   });
 });
