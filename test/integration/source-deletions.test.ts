@@ -146,6 +146,39 @@ describe('rows the source deletes, after a complete window read', () => {
     );
     expect(again).toEqual(stamps);
   });
+
+  it('does not mark a row written into the window after its read began (a sync running meanwhile)', async () => {
+    const deps = stepDepsFor(database, fake);
+    // The window's count, asked after its listing, is slow: the read is under way for a while.
+    fake.addFault({ kind: 'slow', selectIncludes: 'count(', delayMs: 1_500, times: 1 });
+    try {
+      const syncing = syncInProcess(deps, range);
+      // Another writer (an incremental sync) stores a row in January while January is being read.
+      await waitFor(async () => {
+        const { rows } = await database.pool.query<{ reading: boolean }>(
+          `select exists (select 1 from pipeline_steps where window_index = 0 and step = 'extract'
+                             and state = 'running') as reading`,
+        );
+        return rows[0]!.reading;
+      });
+      await database.pool.query(
+        `insert into incidents (id, occurred_at, occurred_local, local_date, local_hour, local_weekday, type, source_updated_at)
+         values (77000001, '2025-01-15T10:00:00-05:00', '2025-01-15T10:00:00', '2025-01-15', 10, 3, 'INCIDENT', now())`,
+      );
+      const outcome = await syncing;
+      expect(outcome.error).toBeUndefined();
+      const { rows } = await database.pool.query<{ deleted: boolean }>(
+        'select deleted_at is not null as deleted from incidents where id = 77000001',
+      );
+      expect(rows[0]).toEqual({ deleted: false });
+      // The next read, which began after it was written, judges it: the source never had it.
+      const next = await syncInProcess(deps, range);
+      expect(next.run.rowsDeleted).toBe(1);
+      expect(await deletedIds(database)).toContain('77000001');
+    } finally {
+      fake.clearFaults();
+    }
+  });
 });
 
 describe('the delete guard', () => {
@@ -215,3 +248,11 @@ describe('the delete guard', () => {
     expect(lenient.run.rowsDeleted).toBe(400);
   });
 });
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the condition');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -66,22 +66,43 @@ const rangeParameters = (range: ReadRange | undefined) => (range ? [range.start,
  * Notes in `unservedTable` the keys held in the range that the source did not serve; returns how
  * many. NOT EXISTS in a WHERE clause, so the planner hashes the served keys once (an anti-join)
  * against the range's rows, read through the window column's index.
+ *
+ * Only what the read could have seen is judged: a row written since the read began (`listedSince`:
+ * by a sync running meanwhile, or another window of the run whose row moved into this range) is
+ * not marked for being absent from it. This errs towards changing less; the next read judges it.
  */
 export async function findUnserved(
   client: pg.ClientBase,
   target: TargetTable,
   served: string,
   range: ReadRange | undefined,
+  listedSince: string,
 ): Promise<number> {
   const key = `"${target.keyColumn}"`;
+  const parameters = [...rangeParameters(range), listedSince];
   const result = await client.query(
     `create temp table ${unservedTable} on commit drop as
      select t.${key} as key from public."${target.table}" as t
-      where ${heldIn(target, range)}
+      where ${heldIn(target, range)} and t.loaded_at < $${parameters.length}::timestamptz
         and not exists (select 1 from (${served}) as s where s.key = t.${key}::text)`,
-    rangeParameters(range),
+    parameters,
   );
   return result.rowCount ?? 0;
+}
+
+/** When a read (a window's, or a reconciliation's listing) began at the earliest: its extract's start. */
+export async function readListingStart(
+  client: pg.ClientBase,
+  spec: Pick<WindowSpec, 'runId' | 'windowIndex'>,
+): Promise<string> {
+  const { rows } = await client.query<{ since: string | null }>(
+    `select started_at::text as since from pipeline_steps
+      where run_id = $1 and window_index = $2 and step = 'extract'`,
+    [spec.runId, spec.windowIndex],
+  );
+  const since = rows[0]?.since;
+  if (!since) throw new Error(`the extract of run ${spec.runId} has no start time`);
+  return since;
 }
 
 /**

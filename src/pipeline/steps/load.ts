@@ -11,6 +11,7 @@ import {
   checkDeleteGuard,
   defaultDeleteGuard,
   findUnserved,
+  readListingStart,
   servedKeysSql,
   windowRange,
 } from './deletions.js';
@@ -57,7 +58,8 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
     const served = range && servedKeysSql(pipeline, spec.runId, spec.windowIndex);
     let missing = 0;
     if (range && served) {
-      missing = await findUnserved(client, target, served, range);
+      const listedSince = await readListingStart(client, spec);
+      missing = await findUnserved(client, target, served, range, listedSince);
       const where = `window ${spec.windowIndex} of run ${spec.runId} ([${range.start.slice(0, 10)}, ${range.end.slice(0, 10)}))`;
       await checkDeleteGuard(
         client,

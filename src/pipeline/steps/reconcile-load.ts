@@ -2,7 +2,6 @@ import type pg from 'pg';
 import { applyChanges } from '../../analytics/rollups.js';
 import { analyticsSpecOf } from '../../analytics/specs.js';
 import type { StepCounts } from '../../db/schema/pipeline-steps.js';
-import type { WindowSpec } from '../ledger/index.js';
 import { addRunCounts, completeStep, readValidateCounts } from '../ledger/index.js';
 import { dropStagingTables, stagingTable } from '../staging.js';
 import type { TargetTable } from '../target.js';
@@ -12,8 +11,8 @@ import {
   checkDeleteGuard,
   defaultDeleteGuard,
   findUnserved,
+  readListingStart,
   servedKeysSql,
-  unservedTable,
 } from './deletions.js';
 import { loadLockName } from './load.js';
 
@@ -50,9 +49,7 @@ export const loadReconciliation: StepFunction = async (deps, { spec, pipeline, s
     await client.query(`set local cpd.load_notes_changes = 'on'`);
     signal?.throwIfAborted();
     const listedSince = await readListingStart(client, spec);
-    const missing =
-      (await findUnserved(client, target, served, undefined)) -
-      (await spareWrittenSince(client, target, listedSince));
+    const missing = await findUnserved(client, target, served, undefined, listedSince);
     await checkDeleteGuard(
       client,
       {
@@ -110,36 +107,7 @@ export const loadReconciliation: StepFunction = async (deps, { spec, pipeline, s
   });
 };
 
-/** When the listing began at the earliest: its extract step's (last) start, as exact text. */
-async function readListingStart(client: pg.ClientBase, spec: WindowSpec): Promise<string> {
-  const { rows } = await client.query<{ since: string | null }>(
-    `select started_at::text as since from pipeline_steps
-      where run_id = $1 and window_index = $2 and step = 'extract'`,
-    [spec.runId, spec.windowIndex],
-  );
-  const since = rows[0]?.since;
-  if (!since) throw new Error(`the extract of run ${spec.runId} has no start time`);
-  return since;
-}
-
 const quote = (name: string) => `"${name}"`;
-
-/**
- * Takes out of the unserved rows those written since the listing began (the listing could not
- * have seen them); returns how many.
- */
-async function spareWrittenSince(
-  client: pg.ClientBase,
-  target: TargetTable,
-  listedSince: string,
-): Promise<number> {
-  const { rowCount } = await client.query(
-    `delete from ${unservedTable} as u using public.${quote(target.table)} as t
-      where t.${quote(target.keyColumn)} = u.key and t.loaded_at >= $1::timestamptz`,
-    [listedSince],
-  );
-  return rowCount ?? 0;
-}
 
 const listed = (target: TargetTable, served: string) =>
   `exists (select 1 from (${served}) as s where s.key = t.${quote(target.keyColumn)}::text)`;
