@@ -5,7 +5,7 @@ import { encodeBinaryRow } from '../copy-binary.js';
 import { encodeCopyLine } from '../copy-text.js';
 import { joinOverlappingPage, judgeKeyListing, type KeyListingTally } from '../key-listing.js';
 import { completeStep } from '../ledger/index.js';
-import { copyBinaryInto, copyInto, readRawChunks, recreateStagingTable } from '../staging.js';
+import { copyBinaryInto, copyRawChunksInto, recreateStagingTable } from '../staging.js';
 import { inTransaction, type StepFunction } from './context.js';
 import { servedKeysSql } from './deletions.js';
 import { keyColumns } from './validate.js';
@@ -153,32 +153,27 @@ export const validateKeyListing: StepFunction = async (
   let keyed = 0;
   return inTransaction(deps.pool, async (writer) => {
     const keys = await recreateStagingTable(writer, 'keys', spec.runId, spec.windowIndex);
-    const reader = await deps.pool.connect();
-    let readToEnd = false;
-    try {
-      async function* keyLines(): AsyncGenerator<string> {
-        for await (const staged of readRawChunks(reader, spec.runId, spec.windowIndex)) {
-          signal?.throwIfAborted();
-          const rows = JSON.parse(staged.json.toString('utf8')) as Record<string, unknown>[];
-          const lines = rows.map((row, index) => {
-            const key = readKey(row, keyField);
-            const id = typeof row[':id'] === 'string' ? row[':id'] : null;
-            if (key !== null) keyed += 1;
-            return key === null
-              ? encodeCopyLine([staged.firstRow + index, null, id, 'f', 'missing_key', null, null])
-              : encodeCopyLine([staged.firstRow + index, key, id, 't', null, null, null]);
-          });
-          total += rows.length;
-          onProgress?.(total);
-          yield lines.join('');
-        }
-      }
-      await copyInto(writer, keys, keyColumns, keyLines(), { freeze: true });
-      readToEnd = true;
-    } finally {
-      // A COPY left half way would block the connection's next query: close it instead.
-      reader.release(!readToEnd);
-    }
+    await copyRawChunksInto(
+      deps.pool,
+      writer,
+      spec,
+      { table: keys, columns: keyColumns, options: { freeze: true } },
+      (staged) => {
+        signal?.throwIfAborted();
+        const rows = JSON.parse(staged.json.toString('utf8')) as Record<string, unknown>[];
+        const lines = rows.map((row, index) => {
+          const key = readKey(row, keyField);
+          const id = typeof row[':id'] === 'string' ? row[':id'] : null;
+          if (key !== null) keyed += 1;
+          return key === null
+            ? encodeCopyLine([staged.firstRow + index, null, id, 'f', 'missing_key', null, null])
+            : encodeCopyLine([staged.firstRow + index, key, id, 't', null, null, null]);
+        });
+        total += rows.length;
+        onProgress?.(total);
+        return lines.join('');
+      },
+    );
     await recreateStagingTable(writer, 'skip', spec.runId, spec.windowIndex);
     const { rows } = await writer.query<{ repeated: number }>(
       `select (count(*) - count(distinct key))::int as repeated

@@ -1,8 +1,7 @@
 import { completeStep } from '../ledger/index.js';
 import {
   copyChunksOut,
-  copyInto,
-  readRawChunks,
+  copyRawChunksInto,
   recreateStagingTable,
   stagingTable,
 } from '../staging.js';
@@ -25,33 +24,26 @@ export const transformWindow: StepFunction = async (
   return inTransaction(deps.pool, async (writer) => {
     const clean = await recreateStagingTable(writer, 'clean', spec.runId, spec.windowIndex, target);
     let rows = 0;
-    const reader = await deps.pool.connect();
-    let readToEnd = false;
-    try {
-      const skipped = { rows: await readSkippedRows(reader, skip), at: 0 };
-      async function* transformed(): AsyncGenerator<Uint8Array> {
-        for await (const staged of readRawChunks(reader, spec.runId, spec.windowIndex)) {
-          signal?.throwIfAborted();
-          const { output, rows: transformed } = transformChunk(
-            pipeline,
-            staged.json,
-            staged.firstRow,
-            staged.rows,
-            skipped,
-          );
-          rows += transformed;
-          onProgress?.(rows);
-          yield output;
-        }
-      }
-      await copyInto(writer, clean, ['row_number', ...target.columns], transformed(), {
-        freeze: true,
-      });
-      readToEnd = true;
-    } finally {
-      // A COPY left half way would block the connection's next query: close it instead.
-      reader.release(!readToEnd);
-    }
+    const skipped = { rows: await readSkippedRows(writer, skip), at: 0 };
+    await copyRawChunksInto(
+      deps.pool,
+      writer,
+      spec,
+      { table: clean, columns: ['row_number', ...target.columns], options: { freeze: true } },
+      (staged) => {
+        signal?.throwIfAborted();
+        const { output, rows: transformed } = transformChunk(
+          pipeline,
+          staged.json,
+          staged.firstRow,
+          staged.rows,
+          skipped,
+        );
+        rows += transformed;
+        onProgress?.(rows);
+        return output;
+      },
+    );
     const outcome = { rowsIn: rows, rowsOut: rows, counts: { transformed: rows } };
     await completeStep(writer, spec.runId, spec.windowIndex, 'transform', outcome, redo);
     return outcome;

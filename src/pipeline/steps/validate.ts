@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { UserError } from '../../errors.js';
 import type { DatasetDefinition } from '../../source/dataset.js';
 import { completeStep } from '../ledger/index.js';
-import { copyInto, readRawChunks, recreateStagingTable } from '../staging.js';
+import { copyRawChunksInto, recreateStagingTable } from '../staging.js';
 import { validateChunk } from '../chunks.js';
 import type { RejectReason } from '../validate-row.js';
 import { inTransaction, type StepFunction } from './context.js';
@@ -37,27 +37,22 @@ export const validateWindow: StepFunction = async (
 
   const result = await inTransaction(deps.pool, async (writer) => {
     const keys = await recreateStagingTable(writer, 'keys', spec.runId, spec.windowIndex);
-    const reader = await deps.pool.connect();
-    let readToEnd = false;
-    try {
-      async function* keyLines(): AsyncGenerator<string> {
-        for await (const staged of readRawChunks(reader, spec.runId, spec.windowIndex)) {
-          signal?.throwIfAborted();
-          const chunk = validateChunk(definition, staged.json, staged.firstRow, staged.rows);
-          total += chunk.rows;
-          rejected += chunk.rejected.length;
-          for (const reason of chunk.rejected)
-            reasonCounts.set(reason, (reasonCounts.get(reason) ?? 0) + 1);
-          onProgress?.(total);
-          yield chunk.keyLines;
-        }
-      }
-      await copyInto(writer, keys, keyColumns, keyLines(), { freeze: true });
-      readToEnd = true;
-    } finally {
-      // A COPY left half way would block the connection's next query: close it instead.
-      reader.release(!readToEnd);
-    }
+    await copyRawChunksInto(
+      deps.pool,
+      writer,
+      spec,
+      { table: keys, columns: keyColumns, options: { freeze: true } },
+      (staged) => {
+        signal?.throwIfAborted();
+        const chunk = validateChunk(definition, staged.json, staged.firstRow, staged.rows);
+        total += chunk.rows;
+        rejected += chunk.rejected.length;
+        for (const reason of chunk.rejected)
+          reasonCounts.set(reason, (reasonCounts.get(reason) ?? 0) + 1);
+        onProgress?.(total);
+        return chunk.keyLines;
+      },
+    );
     await writer.query('delete from rejected_records where run_id = $1 and window_index = $2', [
       spec.runId,
       spec.windowIndex,
