@@ -31,40 +31,40 @@ export async function registerSchedulers(
 ): Promise<Array<{ dataset: string; run: 'sync' | 'reconcile'; cron: string }>> {
   const registered: Array<{ dataset: string; run: 'sync' | 'reconcile'; cron: string }> = [];
   for (const { source } of listDatasetPipelines()) {
-    const reconcileCron = reconcileCronOf(config, source.shortName);
-    if (reconcileCron === 'off') {
-      await flows.removeJobScheduler(reconcileSchedulerId(source.id));
-    } else {
+    const schedules = [
+      {
+        run: 'reconcile' as const,
+        id: reconcileSchedulerId(source.id),
+        cron: reconcileCronOf(config, source.shortName),
+        job: 'reconcile-trigger' as const,
+      },
+      {
+        run: 'sync' as const,
+        id: syncSchedulerId(source.id),
+        cron: syncCronOf(
+          { SYNC_CRON: config.SYNC_CRON, syncCronOverrides: config.syncCronOverrides ?? {} },
+          source.shortName,
+        ),
+        job: 'trigger' as const,
+      },
+    ];
+    for (const { run, id, cron, job } of schedules) {
+      if (cron === 'off') {
+        await flows.removeJobScheduler(id);
+        continue;
+      }
       await flows.upsertJobScheduler(
-        reconcileSchedulerId(source.id),
-        { pattern: reconcileCron, tz: 'America/New_York' },
+        id,
+        // The source publishes in local-time batches, so the schedule is local time too.
+        { pattern: cron, tz: 'America/New_York' },
         {
-          name: jobNameOf('reconcile-trigger', source.shortName),
+          name: jobNameOf(job, source.shortName),
           data: { dataset: source.id },
-          opts: jobOptionsFor('reconcile-trigger', config.STEP_BACKOFF_SCALE),
+          opts: jobOptionsFor(job, config.STEP_BACKOFF_SCALE),
         },
       );
-      registered.push({ dataset: source.shortName, run: 'reconcile', cron: reconcileCron });
+      registered.push({ dataset: source.shortName, run, cron });
     }
-    const cron = syncCronOf(
-      { SYNC_CRON: config.SYNC_CRON, syncCronOverrides: config.syncCronOverrides ?? {} },
-      source.shortName,
-    );
-    if (cron === 'off') {
-      await flows.removeJobScheduler(syncSchedulerId(source.id));
-      continue;
-    }
-    await flows.upsertJobScheduler(
-      syncSchedulerId(source.id),
-      // The source publishes in local-time batches, so the schedule is local time too.
-      { pattern: cron, tz: 'America/New_York' },
-      {
-        name: jobNameOf('trigger', source.shortName),
-        data: { dataset: source.id },
-        opts: jobOptionsFor('trigger', config.STEP_BACKOFF_SCALE),
-      },
-    );
-    registered.push({ dataset: source.shortName, run: 'sync', cron });
   }
   return registered;
 }

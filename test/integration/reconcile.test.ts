@@ -73,20 +73,31 @@ function spreadIds(rows: readonly SodaRow[], step: number, offset: number): stri
     .sort();
 }
 
+/**
+ * A fresh database holding the year of source rows, loaded by a window sync, and the fake SODA
+ * server serving them, for one describe block (closed after it); `use` receives both.
+ */
+function useLoadedYear(use: (loaded: { database: TestDatabase; fake: FakeSoda }) => void): void {
+  let loaded: { database: TestDatabase; fake: FakeSoda } | undefined;
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    const fake = await startFakeSoda({ rows: sourceRows });
+    loaded = { database, fake };
+    const sync = await syncInProcess(stepDepsFor(database, fake), year, { concurrency: 2 });
+    expect(sync.run.rowsInserted).toBe(12_000);
+    use(loaded);
+  });
+  afterAll(async () => {
+    await loaded?.fake.close();
+    await loaded?.database.drop();
+  });
+}
+
 describe('reconciliation over the whole Police Log, in-process', () => {
   let database: TestDatabase;
   let fake: FakeSoda;
   const gone = spreadIds(sourceRows, 200, 3);
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    fake = await startFakeSoda({ rows: sourceRows });
-    const loaded = await syncInProcess(stepDepsFor(database, fake), year, { concurrency: 2 });
-    expect(loaded.run.rowsInserted).toBe(12_000);
-  });
-  afterAll(async () => {
-    await fake.close();
-    await database.drop();
-  });
+  useLoadedYear((loaded) => ({ database, fake } = loaded));
 
   it('finds removals across every window with one listing request and one count', async () => {
     expect(gone).toHaveLength(60);
@@ -208,16 +219,9 @@ describe('a key listing cut short', () => {
   let database: TestDatabase;
   let fake: FakeSoda;
   const gone = spreadIds(sourceRows, 300, 11);
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    fake = await startFakeSoda({ rows: sourceRows });
-    const loaded = await syncInProcess(stepDepsFor(database, fake), year, { concurrency: 2 });
-    expect(loaded.run.rowsInserted).toBe(12_000);
+  useLoadedYear((loaded) => {
+    ({ database, fake } = loaded);
     fake.removeRows(gone);
-  });
-  afterAll(async () => {
-    await fake.close();
-    await database.drop();
   });
   beforeEach(() => {
     fake.clearFaults();
@@ -272,16 +276,7 @@ describe('a key listing cut short', () => {
 describe('a source that changes between two pages of the listing', () => {
   let database: TestDatabase;
   let fake: FakeSoda;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    fake = await startFakeSoda({ rows: sourceRows });
-    const loaded = await syncInProcess(stepDepsFor(database, fake), year, { concurrency: 2 });
-    expect(loaded.run.rowsInserted).toBe(12_000);
-  });
-  afterAll(async () => {
-    await fake.close();
-    await database.drop();
-  });
+  useLoadedYear((loaded) => ({ database, fake } = loaded));
 
   it('is noticed by the pages’ overlap, though the counts add up, and listed again', async () => {
     const byRowId = [...fake.listRows()].sort((a, b) => (a[':id']! < b[':id']! ? -1 : 1));
@@ -320,16 +315,7 @@ describe('the delete guard of a reconciliation', () => {
   let database: TestDatabase;
   let fake: FakeSoda;
   const many = spreadIds(sourceRows, 10, 4);
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    fake = await startFakeSoda({ rows: sourceRows });
-    const loaded = await syncInProcess(stepDepsFor(database, fake), year, { concurrency: 2 });
-    expect(loaded.run.rowsInserted).toBe(12_000);
-  });
-  afterAll(async () => {
-    await fake.close();
-    await database.drop();
-  });
+  useLoadedYear((loaded) => ({ database, fake } = loaded));
 
   it('refuses to mark more than DELETE_GUARD of what we hold, until confirmed', async () => {
     fake.removeRows(many);
@@ -375,17 +361,12 @@ describe('reconciliation on the queue', () => {
   let fake: FakeSoda;
   let queue: TestQueue;
   const gone = spreadIds(sourceRows, 250, 17);
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    fake = await startFakeSoda({ rows: sourceRows });
-    const loaded = await syncInProcess(stepDepsFor(database, fake), year, { concurrency: 2 });
-    expect(loaded.run.rowsInserted).toBe(12_000);
+  useLoadedYear((loaded) => ({ database, fake } = loaded));
+  beforeAll(() => {
     queue = startTestQueue(database, fake);
   });
   afterAll(async () => {
     await queue.close();
-    await fake.close();
-    await database.drop();
   });
 
   it('runs as one chain of four jobs, dedupes a second request, and marks what is gone', async () => {

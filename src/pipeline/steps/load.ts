@@ -35,7 +35,7 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
   const { target, source } = pipeline;
   const clean = stagingTable('clean', spec.runId, spec.windowIndex);
   const analytics = analyticsSpecOf(source.id);
-  const changes = analytics ? 'pg_temp.cpd_load_changes' : undefined;
+  const changes = analytics ? loadChangesTable : undefined;
 
   return inTransaction(deps.pool, async (client) => {
     // The planner must know how many rows the fresh staging table holds: guessing, it hashes the
@@ -43,15 +43,10 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
     // growing with the table) where a few thousand index look-ups do. The key's statistics
     // suffice, and take a moment; done before waiting for the lock, which loads share.
     await client.query(`analyze ${clean} ("${target.keyColumn}")`);
-    await client.query('select pg_advisory_xact_lock(hashtext($1))', [loadLockName(source.id)]);
-    // Room to sort a large window in memory rather than on disk (a million rows take 550 MB, and
-    // spilling them costs seconds); a limit, not an allowance, and loads take turns. Index
-    // look-ups priced as what they are here, reads of a hot index rather than of a spinning disk
-    // (the default assumes one). This load brings the analytics up to date itself (below), so the
-    // triggers that note other writers' statements stand aside. All for this transaction only.
-    await client.query(`set local work_mem = '1GB'`);
+    await takeLoadTurn(client, source.id);
+    // Index look-ups priced as what they are here, reads of a hot index rather than of a spinning
+    // disk (the default assumes one); for this transaction only.
     await client.query(`set local random_page_cost = 1.1`);
-    await client.query(`set local cpd.load_notes_changes = 'on'`);
     signal?.throwIfAborted();
     const staged = await countRows(client, clean);
     const range = spec.mode === 'window' ? windowRange(spec) : undefined;
@@ -70,16 +65,9 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
         },
       );
     }
-    const deferred =
-      analytics !== undefined && (await rebuildIsCheaper(client, analytics, target, staged));
+    const deferred = analytics !== undefined && (await rebuildIsCheaper(client, analytics, staged));
     const capture = deferred ? undefined : changes;
-    if (capture && analytics) {
-      await client.query(
-        `create temp table ${capture} on commit drop as
-         select 0::smallint as sign, ${analytics.columns.map((c) => `"${c}"`).join(', ')}
-           from public."${target.table}" with no data`,
-      );
-    }
+    if (capture && analytics) await createChangesTable(client, capture, analytics);
     const statements = buildLoadSql(target, clean, analytics?.columns, capture);
     const update = await client.query<{
       updated: number;
@@ -137,13 +125,12 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
 async function rebuildIsCheaper(
   client: pg.ClientBase,
   analytics: AnalyticsSpec,
-  target: TargetTable,
   staged: number,
 ): Promise<boolean> {
   const { rows } = await client.query<{ due: boolean; held: number | null }>(
     `select exists (select 1 from analytics.pending_changes where table_name = $1) as due,
             ${staged >= deltaAlwaysBelowRows ? `(${countedRowsSql(analytics)})` : 'null'}::bigint::float8 as held`,
-    [target.table],
+    [analytics.table],
   );
   const { due = false, held = null } = rows[0] ?? {};
   return due || (held !== null && staged * 4 > held);
@@ -151,6 +138,39 @@ async function rebuildIsCheaper(
 
 /** Loads staging fewer rows than this keep the analytics by delta unless a rebuild is due. */
 const deltaAlwaysBelowRows = 10_000;
+
+/**
+ * The start of every load's transaction, after its own preparation: waits for the dataset's turn
+ * (loads and rebuilds take turns on one advisory lock), gives it room to sort a large window in
+ * memory rather than on disk (a million rows take 550 MB, and spilling them costs seconds; a
+ * limit, not an allowance, and loads take turns), and sets aside the triggers that note other
+ * writers' statements, since a load brings the analytics up to date itself. For this transaction
+ * only.
+ */
+export async function takeLoadTurn(client: pg.ClientBase, datasetId: string): Promise<void> {
+  await client.query('select pg_advisory_xact_lock(hashtext($1))', [loadLockName(datasetId)]);
+  await client.query(`set local work_mem = '1GB'`);
+  await client.query(`set local cpd.load_notes_changes = 'on'`);
+}
+
+/**
+ * The temporary table a load records the versions it removed (sign −1) and added (+1) in, with
+ * the columns the analytics read (dropped when the load commits).
+ */
+export async function createChangesTable(
+  client: pg.ClientBase,
+  changes: string,
+  analytics: AnalyticsSpec,
+): Promise<void> {
+  await client.query(
+    `create temp table ${changes} on commit drop as
+     select 0::smallint as sign, ${analytics.columns.map((c) => `"${c}"`).join(', ')}
+       from public."${analytics.table}" with no data`,
+  );
+}
+
+/** The temporary table of a load's changes for the analytics. */
+export const loadChangesTable = 'pg_temp.cpd_load_changes';
 
 /** The advisory lock a dataset's loads (and analytics rebuilds) take turns on. */
 export function loadLockName(datasetId: string): string {

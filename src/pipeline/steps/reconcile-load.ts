@@ -14,7 +14,7 @@ import {
   readListingStart,
   servedKeysSql,
 } from './deletions.js';
-import { loadLockName } from './load.js';
+import { createChangesTable, loadChangesTable, takeLoadTurn } from './load.js';
 
 /**
  * load, for a reconciliation: the whole table is the window. In one transaction, under the
@@ -38,15 +38,11 @@ export const loadReconciliation: StepFunction = async (deps, { spec, pipeline, s
   const keys = stagingTable('keys', spec.runId, spec.windowIndex);
   const served = servedKeysSql(pipeline, spec.runId, spec.windowIndex);
   const analytics = analyticsSpecOf(source.id);
-  const changes = analytics ? 'pg_temp.cpd_load_changes' : undefined;
+  const changes = analytics ? loadChangesTable : undefined;
 
   return inTransaction(deps.pool, async (client) => {
     await client.query(`analyze ${keys}`);
-    await client.query('select pg_advisory_xact_lock(hashtext($1))', [loadLockName(source.id)]);
-    await client.query(`set local work_mem = '1GB'`);
-    // This load brings the analytics up to date itself: the triggers that note other writers'
-    // statements stand aside (as in load.ts).
-    await client.query(`set local cpd.load_notes_changes = 'on'`);
+    await takeLoadTurn(client, source.id);
     signal?.throwIfAborted();
     const listedSince = await readListingStart(client, spec);
     const missing = await findUnserved(client, target, served, undefined, listedSince);
@@ -66,13 +62,7 @@ export const loadReconciliation: StepFunction = async (deps, { spec, pipeline, s
         allowDeletes: spec.allowDeletes === true,
       },
     );
-    if (changes && analytics) {
-      await client.query(
-        `create temp table ${changes} on commit drop as
-         select 0::smallint as sign, ${analytics.columns.map((c) => `"${c}"`).join(', ')}
-           from public."${target.table}" with no data`,
-      );
-    }
+    if (changes && analytics) await createChangesTable(client, changes, analytics);
     const deleted =
       missing > 0
         ? ((
