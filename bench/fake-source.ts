@@ -15,7 +15,7 @@ export async function startFakeSourceProcess(options: {
   to?: string;
   /** Crime Reports rows served beside the Police Log (the fake's default: 7,000). */
   crimeRows?: number;
-}): Promise<{ url: string; stop: () => void }> {
+}): Promise<{ url: string; pid: number; stop: () => void }> {
   const args = [
     '--import',
     'tsx',
@@ -35,5 +35,5 @@ export async function startFakeSourceProcess(options: {
     child.once('exit', (code) => reject(new Error(`the fake server exited with ${code}`)));
     createInterface({ input: child.stdout }).once('line', resolve);
   });
-  return { url: firstLine.trim(), stop: () => child.kill('SIGTERM') };
+  return { url: firstLine.trim(), pid: child.pid!, stop: () => child.kill('SIGTERM') };
 }

@@ -10,7 +10,7 @@ import type pg from 'pg';
 
 const ticksPerSecond = 100;
 
-async function cpuSeconds(pid: number): Promise<number | undefined> {
+export async function cpuSeconds(pid: number): Promise<number | undefined> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
   if (!stat) return undefined;
   // Fields after the command name (which may hold spaces) start at its closing parenthesis.
