@@ -9,7 +9,7 @@ import {
   SourceError,
 } from './errors.js';
 import { BodyError, createRowArrayReader } from './row-reader.js';
-import { splitRowText, type RowTextChunk } from './row-text.js';
+import { collectRowText, splitRowText, type RowTextChunk } from './row-text.js';
 import { classifyError, classifyStatus, parseRetryAfter, planRetry, type Random } from './retry.js';
 import { buildPageSearch, type SodaQuery } from './soql.js';
 
@@ -183,14 +183,11 @@ const readRows: BodyReader<Record<string, unknown>[]> = async (datasetId, respon
 const readRowText: BodyReader<RowTextChunk[]> = async (datasetId, response) => {
   await refuseHtml(datasetId, response);
   return readingBody(datasetId, response, async () => {
-    const parts: Buffer[] = [];
-    let bytes = 0;
-    for await (const chunk of bodyChunks(response)) {
-      bytes += chunk.length;
-      parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    }
-    const { chunks, rows } = splitRowText(Buffer.concat(parts, bytes));
-    return { body: chunks, rows, bytes };
+    const collector = collectRowText();
+    for await (const chunk of bodyChunks(response))
+      collector.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    const { chunks, rows } = splitRowText(collector.finish());
+    return { body: chunks, rows, bytes: collector.bytes };
   });
 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BodyError } from '../../../src/source/row-reader.js';
-import { splitRowText } from '../../../src/source/row-text.js';
+import { collectRowText, splitRowText } from '../../../src/source/row-text.js';
 
 /** A body as Socrata lays it out: `[{…}\n,{…}]\n`. */
 function socrataBody(rows: unknown[]): Buffer {
@@ -68,5 +68,57 @@ describe('splitRowText', () => {
       }
     });
     expect(problems).toEqual(['truncated', 'html', 'not-rows', 'truncated']);
+  });
+});
+
+/** A body as it arrives: cut into parts at arbitrary places, gathered into segments of whole lines. */
+function collected(body: Buffer, partBytes: number, chunkBytes: number): Buffer[] {
+  const collector = collectRowText(chunkBytes);
+  for (let at = 0; at < body.length; at += partBytes)
+    collector.push(Buffer.from(body.subarray(at, at + partBytes)));
+  expect(collector.bytes).toBe(body.length);
+  return collector.finish();
+}
+
+function rowsOf(segments: Buffer[], chunkBytes?: number) {
+  const page = splitRowText(segments, chunkBytes);
+  const parsed = page.chunks.flatMap((chunk) => {
+    const inChunk = JSON.parse(chunk.json.toString('utf8')) as unknown[];
+    expect(inChunk).toHaveLength(chunk.rows);
+    return inChunk;
+  });
+  expect(parsed).toHaveLength(page.rows);
+  return { rows: parsed, chunks: page.chunks.length };
+}
+
+describe('collectRowText', () => {
+  it('gathers parts into segments of whole lines that split into the same rows as the whole body', () => {
+    const body = socrataBody(rows);
+    for (const [partBytes, chunkBytes] of [
+      [7, 300],
+      [64, 1000],
+      [1000, 250],
+      [body.length, 1 << 20],
+    ] as const) {
+      const segments = collected(body, partBytes, chunkBytes);
+      // Every segment but the last ends a line; none is cut inside a row.
+      for (const segment of segments.slice(0, -1)) expect(segment.at(-1)).toBe(0x0a);
+      const { rows: split, chunks } = rowsOf(segments, chunkBytes);
+      expect(split).toEqual(rows);
+      expect(chunks).toBeGreaterThanOrEqual(segments.length - 1);
+    }
+  });
+
+  it('falls back to the full reader for other layouts and refuses what it refuses', () => {
+    const mixed = Buffer.from(
+      `[${JSON.stringify(rows[0])},${JSON.stringify(rows[1])}\n,${JSON.stringify(rows[2])}]\n`,
+    );
+    expect(rowsOf(collected(mixed, 5, 40)).rows).toEqual([rows[0], rows[1], rows[2]]);
+    const pretty = Buffer.from(JSON.stringify(rows, null, 2));
+    expect(rowsOf(collected(pretty, 100, 500)).rows).toEqual(rows);
+    const whole = socrataBody(rows);
+    const cut = collected(whole.subarray(0, Math.floor(whole.length / 2)), 64, 300);
+    expect(() => splitRowText(cut)).toThrow(BodyError);
+    expect(rowsOf(collected(Buffer.from(' [ ]\n'), 2, 1)).rows).toEqual([]);
   });
 });
