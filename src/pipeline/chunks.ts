@@ -21,17 +21,6 @@ export class UnparsedRow {
   constructor(readonly text: string) {}
 }
 
-export interface ParsedChunk {
-  /** What the source sent for each row, in order (row `firstRow + index`), or the text that did not parse. */
-  rows: unknown[];
-  /**
-   * Whether every string the rows hold is ASCII: the chunk's bytes are, and no `\u` escape can
-   * make one that is not. Text made from them can then be written as Latin-1, a plain copy,
-   * rather than encoded as UTF-8.
-   */
-  ascii: boolean;
-}
-
 /**
  * Bytes of JSON parsed at once. A whole megabyte chunk's text and rows outlived several young
  * collections while it was worked through, and were copied and promoted each time: a third of
@@ -52,15 +41,13 @@ export function forEachPiece(
   firstRow: number,
   expectedRows: number,
   visit: (rows: unknown[], firstRow: number) => void,
-): { ascii: boolean } {
+): void {
   // Decoding UTF-8 was a fifth of validate's and transform's time: ASCII, checked natively, is
   // read as Latin-1 instead (the same characters), at half the cost.
-  let ascii = isAscii(json);
-  const encoding = ascii ? 'latin1' : 'utf8';
+  const encoding = isAscii(json) ? 'latin1' : 'utf8';
   let rowNumber = firstRow;
   const parse = (text: string) => {
     const rows = parseRowsText(text);
-    if (ascii && text.includes('\\u')) ascii = false;
     visit(rows, rowNumber);
     rowNumber += rows.length;
   };
@@ -84,7 +71,17 @@ export function forEachPiece(
       `a staged chunk from row ${firstRow} holds ${rows} rows where extract counted ${expectedRows}; run the window again from extract`,
     );
   }
-  return { ascii };
+}
+
+const backslashU = Buffer.from('\\u');
+
+/**
+ * Whether every string the chunk's rows hold is ASCII: its bytes are, and no `\u` escape can
+ * make one that is not. Text made from them can then be written as Latin-1, a plain copy, rather
+ * than encoded as UTF-8.
+ */
+export function holdsOnlyAscii(json: Buffer): boolean {
+  return isAscii(json) && json.indexOf(backslashU) < 0;
 }
 
 /** Rows of JSON text between an array's brackets: one JSON.parse, or line by line when that fails. */
@@ -104,17 +101,12 @@ function parseRowsText(text: string): unknown[] {
 }
 
 /** The chunk's rows, all at once (forEachPiece, for callers that want them together). */
-export function parseChunk(json: Buffer, firstRow: number, expectedRows: number): ParsedChunk {
+export function parseChunk(json: Buffer, firstRow: number, expectedRows: number): unknown[] {
   const rows: unknown[] = [];
-  const { ascii } = forEachPiece(json, firstRow, expectedRows, (piece) => {
+  forEachPiece(json, firstRow, expectedRows, (piece) => {
     for (const row of piece) rows.push(row);
   });
-  return { rows, ascii };
-}
-
-/** COPY text as bytes: a plain copy when it is known to be ASCII. */
-function copyTextBytes(text: string, ascii: boolean): Buffer {
-  return Buffer.from(text, ascii ? 'latin1' : 'utf8');
+  return rows;
 }
 
 const validators = new WeakMap<DatasetDefinition, ReturnType<typeof createRowValidator>>();
@@ -237,9 +229,11 @@ export function transformChunk(
   skipped: { rows: Int32Array; at: number },
 ): { output: Buffer; rows: number } {
   const { target } = pipeline;
-  const pieces: string[] = [];
+  // Written a piece at a time: a megabyte of text joined in one string outlived young collections.
+  const encoding = holdsOnlyAscii(json) ? 'latin1' : 'utf8';
+  const pieces: Buffer[] = [];
   let count = 0;
-  const { ascii } = forEachPiece(json, firstRow, expectedRows, (rows, pieceFirstRow) => {
+  forEachPiece(json, firstRow, expectedRows, (rows, pieceFirstRow) => {
     const lines: string[] = [];
     for (let index = 0; index < rows.length; index++) {
       const rowNumber = pieceFirstRow + index;
@@ -255,7 +249,7 @@ export function transformChunk(
       lines.push(`${rowNumber}\t${encodeCopyLine(target.transform(row as ValidRow))}`);
     }
     count += lines.length;
-    pieces.push(lines.join(''));
+    pieces.push(Buffer.from(lines.join(''), encoding));
   });
-  return { output: copyTextBytes(pieces.join(''), ascii), rows: count };
+  return { output: Buffer.concat(pieces), rows: count };
 }
