@@ -38,11 +38,8 @@ export const loadWindow: StepFunction = async (deps, { spec, pipeline, signal })
   const changes = analytics ? loadChangesTable : undefined;
 
   return inTransaction(deps.pool, async (client) => {
-    // The planner must know how many rows the fresh staging table holds: guessing, it hashes the
-    // whole target table for every window (half a second per window at 300,000 incidents,
-    // growing with the table) where a few thousand index look-ups do. The key's statistics
-    // suffice, and take a moment; done before waiting for the lock, which loads share.
-    await client.query(`analyze ${clean} ("${target.keyColumn}")`);
+    // No ANALYZE of the staged rows: the planner hashed the whole table even knowing how few they
+    // were, so the join is chosen from their count instead (keyLookupsAreCheaper).
     await takeLoadTurn(client, source.id);
     // Index look-ups priced as what they are here, reads of a hot index rather than of a spinning
     // disk (the default assumes one); for this transaction only.
