@@ -138,10 +138,11 @@ async function rebuildIsCheaper(
 
 /**
  * Whether the load's UPDATE and INSERT should find the rows it holds through the key's index: when
- * it stages few rows against the table. The planner, pricing each probe as a read from disk,
+ * it stages fewer rows than the table holds. The planner, pricing each probe as a read from disk,
  * otherwise hashed the whole table, once for each statement, so every monthly window of a backfill
- * re-read every month loaded before it (8 of a million-row backfill's 36 loads' seconds were that).
- * The table's size is the planner's own estimate, from the catalogue.
+ * re-read every month loaded before it: the UPDATE of a window of 85,000 rows took 1.5 s against
+ * 425,000 rows hashed, and 0.09 s by look-ups against a million. The table's size is the
+ * planner's own estimate, from the catalogue.
  */
 async function keyLookupsAreCheaper(
   client: pg.ClientBase,
@@ -156,7 +157,7 @@ async function keyLookupsAreCheaper(
        from pg_class c where c.oid = to_regclass($1)`,
     [`public."${table}"`],
   );
-  return staged * keyLookupsBelowShare < (rows[0]?.rows ?? 0);
+  return staged < (rows[0]?.rows ?? 0);
 }
 
 /**
@@ -169,8 +170,6 @@ async function setKeyLookups(client: pg.ClientBase, force: boolean): Promise<voi
   await client.query(`set local enable_mergejoin to ${value}`);
 }
 
-/** Key look-ups instead of a hash of the table when the staged rows are fewer than 1/this of it. */
-const keyLookupsBelowShare = 8;
 /** What a row of a never-analysed table is taken to occupy, to estimate its rows from its size. */
 const assumedRowBytes = 400;
 
