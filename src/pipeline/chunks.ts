@@ -228,6 +228,22 @@ export function transformChunk(
   expectedRows: number,
   skipped: { rows: Int32Array; at: number },
 ): { output: Buffer; rows: number } {
+  const { pieces, rows } = transformChunkPieces(pipeline, json, firstRow, expectedRows, skipped);
+  return { output: Buffer.concat(pieces), rows };
+}
+
+/**
+ * As transformChunk, the output left in its pieces' bytes (about 64 KB each), for a stream to
+ * write one after the other: joining them would copy every row again, into memory whose growth
+ * makes V8 collect early.
+ */
+export function transformChunkPieces(
+  pipeline: DatasetPipeline,
+  json: Buffer,
+  firstRow: number,
+  expectedRows: number,
+  skipped: { rows: Int32Array; at: number },
+): { pieces: Buffer[]; rows: number } {
   const { target } = pipeline;
   // Written a piece at a time: a megabyte of text joined in one string outlived young collections.
   const encoding = holdsOnlyAscii(json) ? 'latin1' : 'utf8';
@@ -249,7 +265,7 @@ export function transformChunk(
       lines.push(`${rowNumber}\t${encodeCopyLine(target.transform(row as ValidRow))}`);
     }
     count += lines.length;
-    pieces.push(Buffer.from(lines.join(''), encoding));
+    if (lines.length > 0) pieces.push(Buffer.from(lines.join(''), encoding));
   });
-  return { output: Buffer.concat(pieces), rows: count };
+  return { pieces, rows: count };
 }

@@ -236,24 +236,28 @@ export async function* readRawChunks(
 export type RawChunk = { firstRow: number; rows: number; json: Buffer };
 
 /**
- * A window's raw chunks, each made into COPY data by `convert`, streamed into `table` of the
- * writer's transaction: validate's keys and transform's clean rows. The chunks are read on a
- * connection of their own, so a million rows never sit in memory; a COPY left half way (a
- * failure) closes that connection rather than leave it blocked for its next user.
+ * A window's raw chunks, each made into COPY data by `convert` (in one piece or several),
+ * streamed into `table` of the writer's transaction: validate's keys and transform's clean rows.
+ * The chunks are read on a connection of their own, so a million rows never sit in memory; a
+ * COPY left half way (a failure) closes that connection rather than leave it blocked for its next
+ * user.
  */
 export async function copyRawChunksInto(
   pool: pg.Pool,
   writer: pg.ClientBase,
   source: { runId: number; windowIndex: number },
   into: { table: string; columns: readonly string[]; options?: CopyOptions },
-  convert: (chunk: RawChunk) => string | Uint8Array,
+  convert: (chunk: RawChunk) => string | Uint8Array | readonly Uint8Array[],
 ): Promise<void> {
   const reader = await pool.connect();
   let readToEnd = false;
   try {
     async function* converted(): AsyncGenerator<string | Uint8Array> {
-      for await (const chunk of readRawChunks(reader, source.runId, source.windowIndex))
-        yield convert(chunk);
+      for await (const chunk of readRawChunks(reader, source.runId, source.windowIndex)) {
+        const converted = convert(chunk);
+        if (typeof converted === 'string' || converted instanceof Uint8Array) yield converted;
+        else yield* converted;
+      }
     }
     await copyInto(writer, into.table, into.columns, converted(), into.options);
     readToEnd = true;

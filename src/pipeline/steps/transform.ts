@@ -5,7 +5,7 @@ import {
   recreateStagingTable,
   stagingTable,
 } from '../staging.js';
-import { transformChunk } from '../chunks.js';
+import { transformChunkPieces } from '../chunks.js';
 import { inTransaction, type StepFunction } from './context.js';
 import type pg from 'pg';
 
@@ -32,7 +32,7 @@ export const transformWindow: StepFunction = async (
       { table: clean, columns: ['row_number', ...target.columns], options: { freeze: true } },
       (staged) => {
         signal?.throwIfAborted();
-        const { output, rows: transformed } = transformChunk(
+        const { pieces, rows: transformed } = transformChunkPieces(
           pipeline,
           staged.json,
           staged.firstRow,
@@ -41,7 +41,7 @@ export const transformWindow: StepFunction = async (
         );
         rows += transformed;
         onProgress?.(rows);
-        return output;
+        return pieces;
       },
     );
     const outcome = { rowsIn: rows, rowsOut: rows, counts: { transformed: rows } };
