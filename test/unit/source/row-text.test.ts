@@ -7,7 +7,7 @@ function socrataBody(rows: unknown[]): Buffer {
   return Buffer.from(`[${rows.map((row) => JSON.stringify(row)).join('\n,')}]\n`);
 }
 
-function parsedRows(body: Buffer, chunkBytes?: number) {
+function parsedRows(body: Buffer | Buffer[], chunkBytes?: number) {
   const page = splitRowText(body, chunkBytes);
   const rows = page.chunks.flatMap((chunk) => {
     const parsed = JSON.parse(chunk.json.toString('utf8')) as unknown[];
@@ -80,17 +80,6 @@ function collected(body: Buffer, partBytes: number, chunkBytes: number): Buffer[
   return collector.finish();
 }
 
-function rowsOf(segments: Buffer[], chunkBytes?: number) {
-  const page = splitRowText(segments, chunkBytes);
-  const parsed = page.chunks.flatMap((chunk) => {
-    const inChunk = JSON.parse(chunk.json.toString('utf8')) as unknown[];
-    expect(inChunk).toHaveLength(chunk.rows);
-    return inChunk;
-  });
-  expect(parsed).toHaveLength(page.rows);
-  return { rows: parsed, chunks: page.chunks.length };
-}
-
 describe('collectRowText', () => {
   it('gathers parts into segments of whole lines that split into the same rows as the whole body', () => {
     const body = socrataBody(rows);
@@ -103,7 +92,7 @@ describe('collectRowText', () => {
       const segments = collected(body, partBytes, chunkBytes);
       // Every segment but the last ends a line; none is cut inside a row.
       for (const segment of segments.slice(0, -1)) expect(segment.at(-1)).toBe(0x0a);
-      const { rows: split, chunks } = rowsOf(segments, chunkBytes);
+      const { rows: split, chunks } = parsedRows(segments, chunkBytes);
       expect(split).toEqual(rows);
       expect(chunks).toBeGreaterThanOrEqual(segments.length - 1);
     }
@@ -113,12 +102,12 @@ describe('collectRowText', () => {
     const mixed = Buffer.from(
       `[${JSON.stringify(rows[0])},${JSON.stringify(rows[1])}\n,${JSON.stringify(rows[2])}]\n`,
     );
-    expect(rowsOf(collected(mixed, 5, 40)).rows).toEqual([rows[0], rows[1], rows[2]]);
+    expect(parsedRows(collected(mixed, 5, 40)).rows).toEqual([rows[0], rows[1], rows[2]]);
     const pretty = Buffer.from(JSON.stringify(rows, null, 2));
-    expect(rowsOf(collected(pretty, 100, 500)).rows).toEqual(rows);
+    expect(parsedRows(collected(pretty, 100, 500)).rows).toEqual(rows);
     const whole = socrataBody(rows);
     const cut = collected(whole.subarray(0, Math.floor(whole.length / 2)), 64, 300);
     expect(() => splitRowText(cut)).toThrow(BodyError);
-    expect(rowsOf(collected(Buffer.from(' [ ]\n'), 2, 1)).rows).toEqual([]);
+    expect(parsedRows(collected(Buffer.from(' [ ]\n'), 2, 1)).rows).toEqual([]);
   });
 });
