@@ -181,16 +181,13 @@ const deltaAlwaysBelowRows = 10_000;
  * (loads and rebuilds take turns on one advisory lock), gives it room to sort a large window in
  * memory rather than on disk (a million rows take 550 MB, and spilling them costs seconds; a
  * limit, not an allowance, and loads take turns), and sets aside the triggers that note other
- * writers' statements, since a load brings the analytics up to date itself; and does without JIT.
- * For this transaction only.
+ * writers' statements, since a load brings the analytics up to date itself. For this transaction
+ * only.
  */
 export async function takeLoadTurn(client: pg.ClientBase, datasetId: string): Promise<void> {
   await client.query('select pg_advisory_xact_lock(hashtext($1))', [loadLockName(datasetId)]);
   await client.query(`set local work_mem = '1GB'`);
   await client.query(`set local cpd.load_notes_changes = 'on'`);
-  // A window's statements are costly enough to be compiled, and compiling each (a tenth of a
-  // second) costs more than it saves on a window of rows.
-  await client.query(`set local jit = off`);
 }
 
 /**
