@@ -12,7 +12,7 @@ import { parseJob, type JobResult, type Processors } from './processors.js';
 export interface WorkerSettings {
   redisUrl: string;
   prefix: string;
-  /** Jobs this process runs at once, whatever their queues. */
+  /** Jobs at once, per queue. */
   concurrency: number;
   /** How long a job's lock lives without renewal; a killed worker's job is free after this. */
   lockDurationMs?: number;
@@ -44,25 +44,7 @@ export function startWorkers(
   const connection = createWorkerConnection(settings.redisUrl);
   const parentQueues = new Map<string, Queue>();
 
-  // One BullMQ worker per queue would run `concurrency` jobs of each step at once: eight jobs on
-  // two cores for two processes, whose contention cost a 1M backfill 35 s where the same process
-  // running one job at a time took 24 s (and `cpd sync` 25 s). A job taken waits here for a turn.
-  const turns = createTurns(settings.concurrency);
-
   const processJob = async (
-    job: BullJob,
-    token: string | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<JobResult> => {
-    await turns.take();
-    try {
-      return await processTakenJob(job, token, signal);
-    } finally {
-      turns.give();
-    }
-  };
-
-  const processTakenJob = async (
     job: BullJob,
     token: string | undefined,
     signal: AbortSignal | undefined,
@@ -136,26 +118,6 @@ export function startWorkers(
       }
       await Promise.all([...parentQueues.values()].map((queue) => queue.close()));
       connection.disconnect();
-    },
-  };
-}
-
-/** At most `count` holders at once; the others wait in order. */
-function createTurns(count: number): { take(): Promise<void>; give(): void } {
-  let free = count;
-  const waiting: Array<() => void> = [];
-  return {
-    async take() {
-      if (free > 0) {
-        free -= 1;
-        return;
-      }
-      await new Promise<void>((resolve) => waiting.push(resolve));
-    },
-    give() {
-      const next = waiting.shift();
-      if (next) next();
-      else free += 1;
     },
   };
 }
