@@ -41,10 +41,11 @@ export function forEachPiece(
   firstRow: number,
   expectedRows: number,
   visit: (rows: unknown[], firstRow: number) => void,
+  bytesAreAscii = isAscii(json),
 ): void {
   // Decoding UTF-8 was a fifth of validate's and transform's time: ASCII, checked natively, is
   // read as Latin-1 instead (the same characters), at half the cost.
-  const encoding = isAscii(json) ? 'latin1' : 'utf8';
+  const encoding = bytesAreAscii ? 'latin1' : 'utf8';
   let rowNumber = firstRow;
   const parse = (text: string) => {
     const rows = parseRowsText(text);
@@ -80,8 +81,8 @@ const backslashU = Buffer.from('\\u');
  * make one that is not. Text made from them can then be written as Latin-1, a plain copy, rather
  * than encoded as UTF-8.
  */
-export function holdsOnlyAscii(json: Buffer): boolean {
-  return isAscii(json) && json.indexOf(backslashU) < 0;
+function holdsOnlyAscii(json: Buffer, bytesAreAscii: boolean): boolean {
+  return bytesAreAscii && json.indexOf(backslashU) < 0;
 }
 
 /** Rows of JSON text between an array's brackets: one JSON.parse, or line by line when that fails. */
@@ -98,15 +99,6 @@ function parseRowsText(text: string): unknown[] {
       }
     });
   }
-}
-
-/** The chunk's rows, all at once (forEachPiece, for callers that want them together). */
-export function parseChunk(json: Buffer, firstRow: number, expectedRows: number): unknown[] {
-  const rows: unknown[] = [];
-  forEachPiece(json, firstRow, expectedRows, (piece) => {
-    for (const row of piece) rows.push(row);
-  });
-  return rows;
 }
 
 const validators = new WeakMap<DatasetDefinition, ReturnType<typeof createRowValidator>>();
@@ -218,7 +210,8 @@ function createKeyReader(definition: DatasetDefinition): (row: unknown) => strin
 
 /**
  * The rows validate kept, through the dataset's transform, as clean staging COPY text (row number
- * first). `skipped` is the window's set-aside row numbers, ascending; `cursor` walks it alongside
+ * first), left in its pieces' bytes (about 64 KB each) for a stream to write one after the other:
+ * joining them would copy every row again. `skipped` is the window's set-aside row numbers, ascending; `cursor` walks it alongside
  * the rows (chunks come in row order), so the set costs four bytes a skipped row, not a lookup.
  */
 export function transformChunk(
@@ -227,45 +220,36 @@ export function transformChunk(
   firstRow: number,
   expectedRows: number,
   skipped: { rows: Int32Array; at: number },
-): { output: Buffer; rows: number } {
-  const { pieces, rows } = transformChunkPieces(pipeline, json, firstRow, expectedRows, skipped);
-  return { output: Buffer.concat(pieces), rows };
-}
-
-/**
- * As transformChunk, the output left in its pieces' bytes (about 64 KB each), for a stream to
- * write one after the other: joining them would copy every row again, into memory whose growth
- * makes V8 collect early.
- */
-export function transformChunkPieces(
-  pipeline: DatasetPipeline,
-  json: Buffer,
-  firstRow: number,
-  expectedRows: number,
-  skipped: { rows: Int32Array; at: number },
 ): { pieces: Buffer[]; rows: number } {
   const { target } = pipeline;
   // Written a piece at a time: a megabyte of text joined in one string outlived young collections.
-  const encoding = holdsOnlyAscii(json) ? 'latin1' : 'utf8';
+  const bytesAreAscii = isAscii(json);
+  const encoding = holdsOnlyAscii(json, bytesAreAscii) ? 'latin1' : 'utf8';
   const pieces: Buffer[] = [];
   let count = 0;
-  forEachPiece(json, firstRow, expectedRows, (rows, pieceFirstRow) => {
-    const lines: string[] = [];
-    for (let index = 0; index < rows.length; index++) {
-      const rowNumber = pieceFirstRow + index;
-      while (skipped.at < skipped.rows.length && skipped.rows[skipped.at]! < rowNumber)
-        skipped.at += 1;
-      if (skipped.rows[skipped.at] === rowNumber) continue;
-      const row = rows[index];
-      if (row instanceof UnparsedRow) {
-        throw new Error(
-          `row ${rowNumber} is not JSON yet validate kept it; run the window again from validate`,
-        );
+  forEachPiece(
+    json,
+    firstRow,
+    expectedRows,
+    (rows, pieceFirstRow) => {
+      const lines: string[] = [];
+      for (let index = 0; index < rows.length; index++) {
+        const rowNumber = pieceFirstRow + index;
+        while (skipped.at < skipped.rows.length && skipped.rows[skipped.at]! < rowNumber)
+          skipped.at += 1;
+        if (skipped.rows[skipped.at] === rowNumber) continue;
+        const row = rows[index];
+        if (row instanceof UnparsedRow) {
+          throw new Error(
+            `row ${rowNumber} is not JSON yet validate kept it; run the window again from validate`,
+          );
+        }
+        lines.push(`${rowNumber}\t${encodeCopyLine(target.transform(row as ValidRow))}`);
       }
-      lines.push(`${rowNumber}\t${encodeCopyLine(target.transform(row as ValidRow))}`);
-    }
-    count += lines.length;
-    if (lines.length > 0) pieces.push(Buffer.from(lines.join(''), encoding));
-  });
+      count += lines.length;
+      if (lines.length > 0) pieces.push(Buffer.from(lines.join(''), encoding));
+    },
+    bytesAreAscii,
+  );
   return { pieces, rows: count };
 }

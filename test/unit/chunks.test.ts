@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseChunk, transformChunk, validateChunk } from '../../src/pipeline/chunks.js';
+import { forEachPiece, transformChunk, validateChunk } from '../../src/pipeline/chunks.js';
 import { decodeCopyLine } from '../../src/pipeline/copy-text.js';
 import { policeLogPipeline, transformPoliceLogRow } from '../../src/pipeline/targets/incidents.js';
 import { policeLog } from '../../src/source/datasets/police-log.js';
@@ -76,7 +76,9 @@ describe('validateChunk', () => {
   });
 
   it('refuses a chunk whose row count differs from what extract counted', () => {
-    expect(() => parseChunk(rawChunk([good, good]), 1, 3)).toThrow(/holds 2 rows/);
+    expect(() => forEachPiece(rawChunk([good, good]), 1, 3, () => undefined)).toThrow(
+      /holds 2 rows/,
+    );
   });
 });
 
@@ -84,7 +86,7 @@ describe('transformChunk', () => {
   it("writes each kept row's transform as a clean staging line, row number first", () => {
     const rows = [...generatePoliceLog({ seed: 9, rows: 40 })];
     const skipped = { rows: Int32Array.from([3, 7, 40]), at: 0 };
-    const { output, rows: count } = transformChunk(
+    const { pieces, rows: count } = transformChunk(
       policeLogPipeline,
       rawChunk(rows),
       1,
@@ -92,7 +94,7 @@ describe('transformChunk', () => {
       skipped,
     );
     expect(count).toBe(37);
-    const lines = output.toString('utf8').split('\n');
+    const lines = Buffer.concat(pieces).toString('utf8').split('\n');
     expect(lines.pop()).toBe('');
     expect(lines.map(decodeCopyLine)).toEqual(
       rows

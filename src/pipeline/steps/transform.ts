@@ -5,7 +5,7 @@ import {
   recreateStagingTable,
   stagingTable,
 } from '../staging.js';
-import { transformChunkPieces } from '../chunks.js';
+import { transformChunk } from '../chunks.js';
 import { inTransaction, type StepFunction } from './context.js';
 import type pg from 'pg';
 
@@ -32,7 +32,7 @@ export const transformWindow: StepFunction = async (
       { table: clean, columns: ['row_number', ...target.columns], options: { freeze: true } },
       (staged) => {
         signal?.throwIfAborted();
-        const { pieces, rows: transformed } = transformChunkPieces(
+        const { pieces, rows: transformed } = transformChunk(
           pipeline,
           staged.json,
           staged.firstRow,
