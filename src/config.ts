@@ -106,7 +106,7 @@ export const envSchema = z.object({
     .string()
     .regex(/^[^\s:]+$/, { message: 'expected a prefix without spaces or ":", e.g. {cpd}' })
     .default('{cpd}'),
-  WORKER_CONCURRENCY: integer(1, 64, 'jobs per queue').default(1),
+  WORKER_CONCURRENCY: integer(1, 64, 'jobs at once per worker process').default(1),
   SHUTDOWN_GRACE_MS: integer(0, 600_000, 'milliseconds').default(30_000),
   /** A job's lock without renewal: how soon a killed worker's job is noticed (BullMQ default). */
   WORKER_LOCK_MS: integer(1_000, 600_000, 'milliseconds').default(30_000),
