@@ -6,7 +6,8 @@ import type { Logger } from '../logger.js';
 import { countUnfinishedSteps, failStep, markFailedRunCrashed } from '../pipeline/ledger/index.js';
 import { jobCatalogue } from './catalogue.js';
 import { createWorkerConnection } from './connection.js';
-import { parseStepJobId, queueNames } from './names.js';
+import { createHands, pickQueue, type QueueLoad } from './hands.js';
+import { parseStepJobId, queueNames, type QueueName } from './names.js';
 import { parseJob, type JobResult, type Processors } from './processors.js';
 
 export interface WorkerSettings {
@@ -31,6 +32,9 @@ export interface RunningWorkers {
 
 const shutdownReason = 'shutdown';
 
+/** How long a freed hand waits for the queue it was offered to before every queue may fill it. */
+const handOfferMs = 100;
+
 /**
  * One BullMQ worker per queue, sharing the processors and `concurrency` hands between them. Every
  * failure is logged, never thrown at the process: bad payloads fail their job (unrecoverable), a lost Redis is waited out.
@@ -42,21 +46,62 @@ export function startWorkers(
 ): RunningWorkers {
   const { log } = deps;
   const connection = createWorkerConnection(settings.redisUrl);
-  const parentQueues = new Map<string, Queue>();
+  const queues = new Map<string, Queue>();
 
   // One BullMQ worker per queue runs `concurrency` jobs of its own step: with four steps, two
   // processes ran eight jobs on two cores, whose contention cost a 1M backfill 35 s where one job
   // at a time per process took 24–27 s (`cpd sync`: 25 s). So the process counts its jobs across
   // queues, and while it has no free hand its workers take none: a job is active only while it runs.
   let closing = false;
+  let fallback: NodeJS.Timeout | undefined;
+  /** The queue of the job whose hand was freed last. */
+  let finished: string | undefined;
   const hands = createHands(settings.concurrency, {
     full: () => {
+      clearTimeout(fallback);
       for (const worker of workers) void worker.pause(true);
     },
-    free: () => {
-      if (!closing) for (const worker of workers) void worker.resume();
-    },
+    free: () => void offerFreeHand(finished),
   });
+  const resumeAll = () => {
+    if (!closing) for (const worker of workers) void worker.resume();
+  };
+  /** A freed hand goes to the queue pickQueue names; to every queue if it finds none. */
+  const offerFreeHand = async (freedBy: string | undefined) => {
+    let chosen: QueueName | undefined;
+    try {
+      const loads = await Promise.all(queueNames.map(readQueueLoad));
+      chosen = pickQueue(
+        loads,
+        queueNames.find((name) => name === freedBy),
+      );
+    } catch {
+      // Redis away: every worker looks, and waits it out as it would anyway.
+    }
+    if (closing || !hands.hasFree()) return;
+    if (!chosen) return resumeAll();
+    void workers[queueNames.indexOf(chosen)]!.resume();
+    // Another process may take that job first: then every queue may offer one.
+    clearTimeout(fallback);
+    fallback = setTimeout(() => hands.hasFree() && resumeAll(), handOfferMs);
+  };
+  const queueOf = (queueName: string): Queue => {
+    let queue = queues.get(queueName);
+    if (!queue) {
+      queue = new Queue(queueName, { connection, prefix: settings.prefix });
+      queue.on('error', () => undefined);
+      queues.set(queueName, queue);
+    }
+    return queue;
+  };
+  const readQueueLoad = async (queueName: QueueName): Promise<QueueLoad> => {
+    const counts = await queueOf(queueName).getJobCounts('wait', 'prioritized', 'active');
+    return {
+      queue: queueName,
+      waiting: (counts.wait ?? 0) + (counts.prioritized ?? 0),
+      active: counts.active ?? 0,
+    };
+  };
 
   const processJob = async (
     job: BullJob,
@@ -75,6 +120,7 @@ export function startWorkers(
     try {
       return await processTakenJob(job, token, signal);
     } finally {
+      finished = job.queueName;
       hands.give();
     }
   };
@@ -109,42 +155,61 @@ export function startWorkers(
     }
   };
 
+  const lockAndStall = {
+    connection,
+    prefix: settings.prefix,
+    ...(settings.lockDurationMs && { lockDuration: settings.lockDurationMs }),
+    ...(settings.stalledIntervalMs && { stalledInterval: settings.stalledIntervalMs }),
+    // A job whose worker died is put back twice before it counts as crashed.
+    maxStalledCount: 2,
+  };
   const workers: Worker[] = queueNames.map((queueName) => {
     const worker = new Worker(queueName, processJob, {
-      connection,
-      prefix: settings.prefix,
+      ...lockAndStall,
       concurrency: settings.concurrency,
-      ...(settings.lockDurationMs && { lockDuration: settings.lockDurationMs }),
-      ...(settings.stalledIntervalMs && { stalledInterval: settings.stalledIntervalMs }),
-      // A job whose worker died is put back twice before it counts as crashed.
-      maxStalledCount: 2,
+      // A paused worker does not look for stalled jobs; its queue's checker does.
+      skipStalledCheck: true,
     });
     worker.on('error', (error) => log.error({ err: error, queue: queueName }, 'worker error'));
-    worker.on('stalled', (jobId) => {
-      log.warn({ jobId, queue: queueName }, 'job stalled (its worker stopped); it will run again');
-      void recordStall(deps.pool, jobId, log);
-    });
     worker.on('failed', (job, error) => {
       if (!job) return;
       log.warn(
         { jobId: job.id, queue: queueName, attempts: job.attemptsMade, error: error.message },
         'job failed',
       );
-      if (/stalled more than allowable limit/i.test(error.message))
-        void recordCrash(deps.pool, job, log);
     });
     worker.on(
       'completed',
-      (job) =>
-        void resumeFailedParent(job, settings.prefix, connection, parentQueues, deps.pool, log),
+      (job) => void resumeFailedParent(job, settings.prefix, queueOf, deps.pool, log),
     );
     return worker;
+  });
+  // Workers that take no job and only put back the jobs of workers that died, whether or not
+  // this process's own workers are paused.
+  const checkers = queueNames.map((queueName) => {
+    const checker = new Worker(queueName, null, { ...lockAndStall, autorun: false });
+    checker.on('error', (error) =>
+      log.error({ err: error, queue: queueName }, 'stalled-job checker error'),
+    );
+    checker.on('stalled', (jobId) => {
+      log.warn({ jobId, queue: queueName }, 'job stalled (its worker stopped); it will run again');
+      void recordStall(deps.pool, jobId, log);
+    });
+    checker.on('failed', (job, error) => {
+      if (!job) return;
+      log.warn({ jobId: job.id, queue: queueName, error: error.message }, 'job failed');
+      if (/stalled more than allowable limit/i.test(error.message))
+        void recordCrash(deps.pool, job, log);
+    });
+    void checker.startStalledCheckTimer();
+    return checker;
   });
 
   return {
     workers,
     async close(graceMs) {
       closing = true;
+      clearTimeout(fallback);
       const closed = Promise.all(workers.map((worker) => worker.close()));
       if (!(await settlesWithin(closed, graceMs))) {
         log.warn({ graceMs }, 'grace period over: releasing running jobs back to their queues');
@@ -152,38 +217,9 @@ export function startWorkers(
         if (!(await settlesWithin(closed, 10_000)))
           await Promise.all(workers.map((worker) => worker.close(true)));
       }
-      await Promise.all([...parentQueues.values()].map((queue) => queue.close()));
+      await Promise.all(checkers.map((checker) => checker.close()));
+      await Promise.all([...queues.values()].map((queue) => queue.close()));
       connection.disconnect();
-    },
-  };
-}
-
-/**
- * Counts the jobs a process runs: `take` claims a hand (false when all `count` are busy), `give`
- * frees one; `full` and `free` are told when the last hand is taken and when one frees again.
- * `waitFor` claims the next hand freed, for a job that cannot be handed back.
- */
-export function createHands(
-  count: number,
-  on: { full(): void; free(): void },
-): { take(): boolean; give(): void; waitFor(): Promise<void> } {
-  let busy = 0;
-  const waiting: Array<() => void> = [];
-  return {
-    take() {
-      if (busy >= count) return false;
-      busy += 1;
-      if (busy === count) on.full();
-      return true;
-    },
-    give() {
-      const next = waiting.shift();
-      if (next) return next();
-      busy -= 1;
-      if (busy === count - 1) on.free();
-    },
-    waitFor() {
-      return new Promise<void>((resolve) => waiting.push(resolve));
     },
   };
 }
@@ -258,8 +294,7 @@ async function recordCrash(pool: pg.Pool, job: BullJob, log: Logger): Promise<vo
 async function resumeFailedParent(
   job: BullJob,
   prefix: string,
-  connection: ReturnType<typeof createWorkerConnection>,
-  parentQueues: Map<string, Queue>,
+  queueOf: (queueName: string) => Queue,
   pool: pg.Pool,
   log: Logger,
 ): Promise<void> {
@@ -270,13 +305,7 @@ async function resumeFailedParent(
     if (run) {
       if (await countUnfinishedSteps(pool, Number(run[1]))) return;
     }
-    const queueName = parent.queueKey.slice(prefix.length + 1);
-    let queue = parentQueues.get(queueName);
-    if (!queue) {
-      queue = new Queue(queueName, { connection, prefix });
-      queue.on('error', () => undefined);
-      parentQueues.set(queueName, queue);
-    }
+    const queue = queueOf(parent.queueKey.slice(prefix.length + 1));
     const parentJob = await Job.fromId(queue, parent.id);
     if (parentJob && (await parentJob.isFailed())) {
       await parentJob.retry('failed');

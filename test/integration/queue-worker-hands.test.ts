@@ -90,7 +90,7 @@ describe('jobs a worker process runs at once', () => {
     await database?.close();
   });
 
-  it('runs one job at a time across four queues, and holds no other while it runs', async () => {
+  it('runs one job at a time across four queues, latest step first, and holds no other while it runs', async () => {
     mostAtOnce = new Map();
     ran.length = 0;
     holdJobs();
@@ -113,6 +113,11 @@ describe('jobs a worker process runs at once', () => {
       await waitFor(async () => (await countActive()) === 0, 10_000, 'every job done');
       expect(mostAtOnce.get('only')).toBe(1);
       expect(new Set(ran).size).toBe(steps.length);
+      // The first job is whichever queue answered first; then the latest step waiting goes next.
+      const order = ran.map((entry) => entry.slice(entry.lastIndexOf('-') + 1));
+      expect(order.slice(1)).toEqual(
+        ['load', 'transform', 'validate', 'extract'].filter((step) => step !== order[0]),
+      );
     } finally {
       release();
       await workers.close(5_000);
