@@ -37,7 +37,8 @@ const handOfferMs = 100;
 
 /**
  * One BullMQ worker per queue, sharing the processors and `concurrency` hands between them. Every
- * failure is logged, never thrown at the process: bad payloads fail their job (unrecoverable), a lost Redis is waited out.
+ * failure is logged, never thrown at the process: bad payloads fail their job (unrecoverable), a
+ * lost Redis is waited out.
  */
 export function startWorkers(
   settings: WorkerSettings,
