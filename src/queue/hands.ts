@@ -59,7 +59,8 @@ const servingOrder: readonly QueueName[] = ['flows', 'load', 'transform', 'valid
 /**
  * The queue a freed hand should take its next job from, or undefined to let every queue offer
  * one. A load only while no other runs: loads of a dataset take turns, so a second would wait
- * with the hand. `finished`: the queue of the job that freed the hand, which Redis may still
+ * with the hand (Redis's count does not tell datasets apart, so another dataset's load waits for
+ * a hand no other step wants). `finished`: the queue of the job that freed the hand, which Redis may still
  * count as active.
  */
 export function pickQueue(
