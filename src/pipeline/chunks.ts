@@ -17,7 +17,7 @@ import {
  */
 
 /** A line of a chunk that is not JSON, kept as its text for the quarantine. */
-export class UnparsedRow {
+class UnparsedRow {
   constructor(readonly text: string) {}
 }
 

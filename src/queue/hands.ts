@@ -8,32 +8,24 @@ import type { QueueName } from './names.js';
 export interface Hands {
   /** Claims a hand; false when every hand is busy. */
   take(): boolean;
-  /** Frees a hand (or passes it to a `waitFor` caller). */
-  give(): void;
-  /** Claims the next hand freed, for a job that cannot be handed back. */
-  waitFor(): Promise<void>;
+  /** Frees a hand; true when every hand had been busy, so the process may take jobs again. */
+  give(): boolean;
   hasFree(): boolean;
 }
 
-/** `count` hands; `full` is told when the last is taken, `free` when one frees again. */
-export function createHands(count: number, on: { full(): void; free(): void }): Hands {
+/** `count` hands; `full` is told when the last one is taken. */
+export function createHands(count: number, full: () => void): Hands {
   let busy = 0;
-  const waiting: Array<() => void> = [];
   return {
     take() {
       if (busy >= count) return false;
       busy += 1;
-      if (busy === count) on.full();
+      if (busy === count) full();
       return true;
     },
     give() {
-      const next = waiting.shift();
-      if (next) return next();
       busy -= 1;
-      if (busy === count - 1) on.free();
-    },
-    waitFor() {
-      return new Promise<void>((resolve) => waiting.push(resolve));
+      return busy === count - 1;
     },
     hasFree() {
       return busy < count;
@@ -63,10 +55,7 @@ const servingOrder: readonly QueueName[] = ['flows', 'load', 'transform', 'valid
  * a hand no other step wants). `finished`: the queue of the job that freed the hand, which Redis may still
  * count as active.
  */
-export function pickQueue(
-  loads: readonly QueueLoad[],
-  finished?: QueueName,
-): QueueName | undefined {
+export function pickQueue(loads: readonly QueueLoad[], finished?: string): QueueName | undefined {
   const byQueue = new Map(loads.map((load) => [load.queue, load]));
   return servingOrder.find((queue) => {
     const load = byQueue.get(queue);

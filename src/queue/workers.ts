@@ -55,27 +55,18 @@ export function startWorkers(
   // queues, and while it has no free hand its workers take none: a job is active only while it runs.
   let closing = false;
   let fallback: NodeJS.Timeout | undefined;
-  /** The queue of the job whose hand was freed last. */
-  let finished: string | undefined;
-  const hands = createHands(settings.concurrency, {
-    full: () => {
-      clearTimeout(fallback);
-      for (const worker of workers) void worker.pause(true);
-    },
-    free: () => void offerFreeHand(finished),
+  const hands = createHands(settings.concurrency, () => {
+    clearTimeout(fallback);
+    for (const worker of workers) void worker.pause(true);
   });
   const resumeAll = () => {
     if (!closing) for (const worker of workers) void worker.resume();
   };
   /** A freed hand goes to the queue pickQueue names; to every queue if it finds none. */
-  const offerFreeHand = async (freedBy: string | undefined) => {
+  const offerFreeHand = async (freedBy: string) => {
     let chosen: QueueName | undefined;
     try {
-      const loads = await Promise.all(queueNames.map(readQueueLoad));
-      chosen = pickQueue(
-        loads,
-        queueNames.find((name) => name === freedBy),
-      );
+      chosen = pickQueue(await Promise.all(queueNames.map(readQueueLoad)), freedBy);
     } catch {
       // Redis away: every worker looks, and waits it out as it would anyway.
     }
@@ -112,17 +103,13 @@ export function startWorkers(
     if (!hands.take()) {
       // Taken by a fetch already under way when the workers paused: back to the head of its
       // queue (not an attempt), for a worker with a free hand.
-      if (token) {
-        await job.moveToWait(token);
-        throw new WaitingError();
-      }
-      await hands.waitFor();
+      await job.moveToWait(token);
+      throw new WaitingError();
     }
     try {
       return await processTakenJob(job, token, signal);
     } finally {
-      finished = job.queueName;
-      hands.give();
+      if (hands.give()) void offerFreeHand(job.queueName);
     }
   };
 

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { JobName } from '../../src/queue/catalogue.js';
 import { queueNames, stepJobId } from '../../src/queue/names.js';
 import type { Processors } from '../../src/queue/processors.js';
@@ -48,12 +48,18 @@ describe('jobs a worker process runs at once', () => {
     };
   }
 
-  function start(processName: string, concurrency: number): RunningWorkers {
-    return startWorkers(
-      { redisUrl: testRedisUrl, prefix, concurrency },
-      processorsFor(processName),
-      { pool: database.pool, log: silentLog },
+  const started: RunningWorkers[] = [];
+  function start(processName: string, concurrency: number): void {
+    started.push(
+      startWorkers({ redisUrl: testRedisUrl, prefix, concurrency }, processorsFor(processName), {
+        pool: database.pool,
+        log: silentLog,
+      }),
     );
+  }
+
+  function waitForJobsStarted(count: number, what: string): Promise<void> {
+    return waitFor(() => Promise.resolve(ran.length === count), 10_000, what);
   }
 
   /** One job of each step (their own windows), all ready at once. */
@@ -83,6 +89,18 @@ describe('jobs a worker process runs at once', () => {
       queues.set(name, new Queue(name, { connection: { url: testRedisUrl }, prefix }));
   });
 
+  beforeEach(() => {
+    mostAtOnce = new Map();
+    running.clear();
+    ran.length = 0;
+    holdJobs();
+  });
+
+  afterEach(async () => {
+    release();
+    await Promise.all(started.splice(0).map((workers) => workers.close(5_000)));
+  });
+
   afterAll(async () => {
     release();
     await Promise.all([...queues.values()].map((queue) => queue.close()));
@@ -91,73 +109,43 @@ describe('jobs a worker process runs at once', () => {
   });
 
   it('runs one job at a time across four queues, latest step first, and holds no other while it runs', async () => {
-    mostAtOnce = new Map();
-    ran.length = 0;
-    holdJobs();
-    const workers = start('only', 1);
-    try {
-      await addOneJobPerStep(1);
-      await waitFor(() => Promise.resolve(ran.length === 1), 10_000, 'the first job to start');
-      // Fetches under way when the process's hand was taken hand their jobs back: a moment later
-      // only the running job is active, the others wait for any worker.
-      await waitFor(async () => (await countActive()) === 1, 10_000, 'one job active');
-      for (let started = 1; started <= steps.length; started += 1) {
-        expect(ran).toHaveLength(started);
-        const next = release;
-        holdJobs();
-        next();
-        if (started < steps.length)
-          await waitFor(() => Promise.resolve(ran.length === started + 1), 10_000, 'the next job');
-      }
-      release();
-      await waitFor(async () => (await countActive()) === 0, 10_000, 'every job done');
-      expect(mostAtOnce.get('only')).toBe(1);
-      expect(new Set(ran).size).toBe(steps.length);
-      // The first job is whichever queue answered first; then the latest step waiting goes next.
-      const order = ran.map((entry) => entry.slice(entry.lastIndexOf('-') + 1));
-      expect(order.slice(1)).toEqual(
-        ['load', 'transform', 'validate', 'extract'].filter((step) => step !== order[0]),
-      );
-    } finally {
-      release();
-      await workers.close(5_000);
+    start('only', 1);
+    await addOneJobPerStep(1);
+    await waitForJobsStarted(1, 'the first job to start');
+    // Fetches under way when the process's hand was taken hand their jobs back: a moment later
+    // only the running job is active, the others wait for any worker.
+    await waitFor(async () => (await countActive()) === 1, 10_000, 'one job active');
+    for (let count = 1; count <= steps.length; count += 1) {
+      expect(ran).toHaveLength(count);
+      const next = release;
+      holdJobs();
+      next();
+      if (count < steps.length) await waitForJobsStarted(count + 1, 'the next job');
     }
+    release();
+    await waitFor(async () => (await countActive()) === 0, 10_000, 'every job done');
+    expect(mostAtOnce.get('only')).toBe(1);
+    expect(new Set(ran).size).toBe(steps.length);
+    // The first job is whichever queue answered first; then the latest step waiting goes next.
+    const order = ran.map((entry) => entry.slice(entry.lastIndexOf('-') + 1));
+    expect(order.slice(1)).toEqual(
+      ['load', 'transform', 'validate', 'extract'].filter((step) => step !== order[0]),
+    );
   });
 
   it('leaves the jobs a busy process cannot run to a process with a free hand', async () => {
-    mostAtOnce = new Map();
-    ran.length = 0;
-    holdJobs();
-    const busy = start('busy', 1);
-    try {
-      await addOneJobPerStep(2);
-      await waitFor(
-        () => Promise.resolve(ran.length === 1),
-        10_000,
-        'the busy process to start a job',
-      );
-      // The busy process keeps its hand; a second process must be able to take another job.
-      const other = start('other', 2);
-      try {
-        await waitFor(
-          () => Promise.resolve(ran.length === 3),
-          10_000,
-          'the other process to take two jobs',
-        );
-        expect(ran.filter((entry) => entry.startsWith('busy'))).toHaveLength(1);
-        expect(mostAtOnce.get('other')).toBe(2);
-        expect(await countActive()).toBe(3);
-        release();
-        await waitFor(() => Promise.resolve(ran.length === steps.length), 10_000, 'the last job');
-        await waitFor(async () => (await countActive()) === 0, 10_000, 'every job done');
-        expect(new Set(ran.map((entry) => entry.split(' ')[1])).size).toBe(steps.length);
-      } finally {
-        release();
-        await other.close(5_000);
-      }
-    } finally {
-      release();
-      await busy.close(5_000);
-    }
+    start('busy', 1);
+    await addOneJobPerStep(2);
+    await waitForJobsStarted(1, 'the busy process to start a job');
+    // The busy process keeps its hand; a second process must be able to take another job.
+    start('other', 2);
+    await waitForJobsStarted(3, 'the other process to take two jobs');
+    expect(ran.filter((entry) => entry.startsWith('busy'))).toHaveLength(1);
+    expect(mostAtOnce.get('other')).toBe(2);
+    expect(await countActive()).toBe(3);
+    release();
+    await waitForJobsStarted(steps.length, 'the last job');
+    await waitFor(async () => (await countActive()) === 0, 10_000, 'every job done');
+    expect(new Set(ran.map((entry) => entry.split(' ')[1])).size).toBe(steps.length);
   });
 });

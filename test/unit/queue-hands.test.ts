@@ -17,33 +17,18 @@ function loads(
 describe('a worker process’s hands', () => {
   it('tells when the last hand is taken and when one frees again, and refuses past the count', () => {
     const told: string[] = [];
-    const hands = createHands(2, { full: () => told.push('full'), free: () => told.push('free') });
+    const hands = createHands(2, () => told.push('full'));
     expect(hands.take()).toBe(true);
     expect(told).toEqual([]);
     expect(hands.take()).toBe(true);
     expect(told).toEqual(['full']);
     expect(hands.take()).toBe(false);
     expect(hands.hasFree()).toBe(false);
-    hands.give();
-    expect(told).toEqual(['full', 'free']);
+    // The first hand freed after all were busy says so; the next one does not.
+    expect(hands.give()).toBe(true);
     expect(hands.hasFree()).toBe(true);
-    hands.give();
-    expect(told).toEqual(['full', 'free']);
-  });
-
-  it('passes a freed hand to a job waiting for one, without telling it free', async () => {
-    const told: string[] = [];
-    const hands = createHands(1, { full: () => told.push('full'), free: () => told.push('free') });
-    hands.take();
-    let waited = false;
-    const waiting = hands.waitFor().then(() => (waited = true));
-    hands.give();
-    await waiting;
-    expect(waited).toBe(true);
-    expect(hands.hasFree()).toBe(false);
+    expect(hands.give()).toBe(false);
     expect(told).toEqual(['full']);
-    hands.give();
-    expect(told).toEqual(['full', 'free']);
   });
 });
 
